@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// The Environment Abstraction Layer, owned for the life of main().
+//
+//   mp::Eal eal(argc, argv);                 // rte_eal_init, or a StartupError
+//   auto args = eal.app_args();              // what followed "--"
+//   if (eal.primary()) { ...create... } else { ...lookup... }
+//   eal.mark_ready();                        // "APP: Finished Process Init."
+//
+// At exit a primary runs rte_eal_cleanup(). A secondary does not: in DPDK 22.11
+// the cleanup of a secondary also runs the bus cleanup, whose device remove
+// callbacks write into the ethdev data the primary and the other secondaries
+// share. The kernel releases what the secondary held when it exits.
+//
+// A primary that fails before mark_ready() also deletes its hugepage files and
+// runtime folder, so that a bad command line leaves nothing behind.
+
+#include <exception>
+#include <filesystem>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_memory.h>
+
+#include "error.hpp"
+#include "log.hpp"
+
+namespace mp {
+
+class Eal {
+public:
+    struct Options {
+        // A secondary refuses to run when its primary has exited (by default EAL
+        // attaches to the memory the dead primary left). symmetric_mp turns this
+        // off: there a restarted process attaches to the memory on purpose.
+        bool require_live_primary = true;
+    };
+
+    Eal(int argc, char** argv) : Eal(argc, argv, Options{}) {}
+    Eal(int argc, char** argv, Options options)
+        : prefix_(option_value(argc, argv, "--file-prefix", "rte")),
+          uncaught_at_start_(std::uncaught_exceptions())
+    {
+        const std::string requested = option_value(argc, argv, "--proc-type", "");
+        const int parsed = rte_eal_init(argc, argv);
+        if (parsed < 0)
+            throw StartupError(init_failure(requested));
+
+        // rte_eal_init leaves the program name at argv[parsed]; our args follow it.
+        app_args_ = std::span<char*>(argv + parsed + 1, static_cast<std::size_t>(argc - parsed - 1));
+        primary_ = rte_eal_process_type() == RTE_PROC_PRIMARY;
+        if (!primary_ && options.require_live_primary && rte_eal_primary_proc_alive(nullptr) == 0) {
+            throw StartupError(strprintf("no primary process is running with --file-prefix=%s "
+                                         "(only the memory of one that exited is left): start "
+                                         "the primary first",
+                                         prefix_.c_str()));
+        }
+    }
+
+    Eal(const Eal&) = delete;
+    Eal& operator=(const Eal&) = delete;
+
+    ~Eal()
+    {
+        if (!primary_ || !cleanup_at_exit_)
+            return;
+        const bool failed_start = !ready_ && std::uncaught_exceptions() > uncaught_at_start_;
+        if (failed_start)
+            discard_shared_memory();
+        else
+            rte_eal_cleanup();
+    }
+
+    // The application's own arguments (those after "--"), without the program name.
+    std::span<char*> app_args() const noexcept { return app_args_; }
+    bool primary() const noexcept { return primary_; }
+    const std::string& file_prefix() const noexcept { return prefix_; }
+
+    // Start-up is over: say so in the line external tools wait for.
+    void mark_ready() noexcept
+    {
+        ready_ = true;
+        log(RTE_LOG_INFO, "Finished Process Init.");
+    }
+
+    // For a primary whose shared objects must outlive it (symmetric_mp: the other
+    // processes keep forwarding, and a restarted one attaches to the same memory).
+    void keep_shared_state_at_exit() noexcept { cleanup_at_exit_ = false; }
+
+    // The file EAL locks while a primary runs, as EAL itself computes it.
+    static std::string config_path(const std::string& prefix)
+    {
+        std::string base = "/var/run";
+        if (getuid() != 0) {
+            const char* xdg = getenv("XDG_RUNTIME_DIR");
+            base = xdg != nullptr ? xdg : "/tmp";
+        }
+        return base + "/dpdk/" + prefix + "/config";
+    }
+
+private:
+    // Value of an EAL option given as "--name=value" or "--name value".
+    static std::string option_value(int argc, char** argv, std::string_view name,
+                                    const char* fallback)
+    {
+        for (int i = 1; i < argc; ++i) {
+            const std::string_view arg = argv[i];
+            if (arg == "--")
+                break;
+            if (arg == name && i + 1 < argc)
+                return argv[i + 1];
+            if (arg.size() > name.size() && arg.substr(0, name.size()) == name &&
+                arg[name.size()] == '=')
+                return std::string(arg.substr(name.size() + 1));
+        }
+        return fallback;
+    }
+
+    std::string init_failure(const std::string& requested) const
+    {
+        std::string config = config_path(prefix_);
+        const bool primary_alive = rte_eal_primary_proc_alive(config.c_str()) != 0;
+        if (requested == "secondary" && !primary_alive)
+            return strprintf("no primary process is running with --file-prefix=%s: start the "
+                             "primary first",
+                             prefix_.c_str());
+        if ((requested.empty() || requested == "primary") && primary_alive)
+            return strprintf("a primary process is already running with --file-prefix=%s: run "
+                             "this one with --proc-type=secondary or another --file-prefix",
+                             prefix_.c_str());
+        return strprintf("cannot initialise EAL: %s (see the EAL messages above)",
+                         rte_errno != 0 ? rte_strerror(rte_errno) : "invalid EAL arguments");
+    }
+
+    static int collect_hugepage_file(const rte_memseg_list*, const rte_memseg* ms, void* arg)
+    {
+        const int fd = rte_memseg_get_fd_thread_unsafe(ms);
+        if (fd < 0)
+            return 0;
+        char link[64];
+        char path[PATH_MAX];
+        std::snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        const ssize_t len = readlink(link, path, sizeof(path) - 1);
+        if (len > 0)
+            static_cast<std::set<std::string>*>(arg)->emplace(path, static_cast<std::size_t>(len));
+        return 0;
+    }
+
+    // Our start-up failed, so no secondary was served: give the hugepages back.
+    void discard_shared_memory() noexcept
+    {
+        std::set<std::string> files;
+        rte_memseg_walk(&Eal::collect_hugepage_file, &files);
+        const std::string runtime_dir = rte_eal_get_runtime_dir();
+        rte_eal_cleanup();
+        std::error_code ignored;
+        for (const std::string& file : files)
+            std::filesystem::remove(file, ignored);
+        std::filesystem::remove_all(runtime_dir, ignored);
+    }
+
+    std::string prefix_;
+    std::span<char*> app_args_;
+    int uncaught_at_start_ = 0;
+    bool primary_ = false;
+    bool ready_ = false;
+    bool cleanup_at_exit_ = true;
+};
+
+} // namespace mp

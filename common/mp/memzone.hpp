@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// A typed struct in a named memzone: created (and zero-initialised) by the
+// primary, looked up by secondaries.
+//
+//   auto info = mp::Memzone<port_info>::reserve("MProc_port_info");  // primary
+//   auto info = mp::Memzone<port_info>::lookup("MProc_port_info");   // secondary
+//   info->num_ports = 2;
+
+#include <new>
+#include <string>
+#include <type_traits>
+
+#include <rte_lcore.h>
+#include <rte_memzone.h>
+
+#include "error.hpp"
+#include "owned.hpp"
+
+namespace mp {
+
+template <typename T>
+class Memzone {
+    // The struct is shared between processes, which may be different programs
+    // (ours and upstream's): it must be plain data with no destructor to run.
+    static_assert(std::is_standard_layout_v<T> && std::is_trivially_destructible_v<T>,
+                  "memzone contents must be plain shared data");
+
+    static void release(const rte_memzone* mz) noexcept { rte_memzone_free(mz); }
+
+public:
+    using Owner = Owned<Memzone, &Memzone::release>;
+
+    Memzone() = default;
+    explicit Memzone(const rte_memzone* mz) noexcept : mz_(mz) {}
+
+    static Owner reserve(const std::string& name, int socket = static_cast<int>(rte_socket_id()),
+                         unsigned flags = 0)
+    {
+        const rte_memzone* mz = rte_memzone_reserve_aligned(name.c_str(), sizeof(T), socket, flags,
+                                                            alignof(T) > RTE_CACHE_LINE_SIZE
+                                                                ? alignof(T)
+                                                                : RTE_CACHE_LINE_SIZE);
+        if (mz == nullptr)
+            throw StartupError(strprintf("cannot reserve memzone '%s' (%zu bytes): %s",
+                                         name.c_str(), sizeof(T), rte_strerror(rte_errno)));
+        new (mz->addr) T{};
+        return Owner(Memzone(mz));
+    }
+
+    static Memzone lookup(const std::string& name)
+    {
+        const rte_memzone* mz = rte_memzone_lookup(name.c_str());
+        if (mz == nullptr)
+            throw StartupError(strprintf("cannot find memzone '%s': is the primary process "
+                                         "running with the same --file-prefix?",
+                                         name.c_str()));
+        if (mz->len < sizeof(T))
+            throw StartupError(strprintf("memzone '%s' holds %zu bytes, expected at least %zu: "
+                                         "was the primary built from another version?",
+                                         name.c_str(), static_cast<std::size_t>(mz->len),
+                                         sizeof(T)));
+        return Memzone(mz);
+    }
+
+    T* get() const noexcept { return static_cast<T*>(mz_->addr); }
+    T& operator*() const noexcept { return *get(); }
+    T* operator->() const noexcept { return get(); }
+
+    const rte_memzone* native() const noexcept { return mz_; }
+    explicit operator bool() const noexcept { return mz_ != nullptr; }
+
+private:
+    const rte_memzone* mz_ = nullptr;
+};
+
+} // namespace mp

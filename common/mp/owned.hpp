@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// Ownership of shared DPDK objects, expressed in the type.
+//
+// A *view* (Ring<T>, Mempool<T>, Memzone<T>) is a copyable handle that only
+// borrows: it is what a secondary gets from a lookup. Owned<View, Release> is
+// what the creator (the primary) gets: the same interface, move-only, and it
+// releases the object when it goes out of scope.
+
+#include <utility>
+
+namespace mp {
+
+template <class View, auto Release>
+class Owned : public View {
+public:
+    Owned() = default;
+    explicit Owned(View view) noexcept : View(view) {}
+    Owned(const Owned&) = delete;
+    Owned& operator=(const Owned&) = delete;
+    Owned(Owned&& other) noexcept : View(other.release()) {}
+    Owned& operator=(Owned&& other) noexcept
+    {
+        if (this != &other) {
+            destroy();
+            static_cast<View&>(*this) = other.release();
+        }
+        return *this;
+    }
+    ~Owned() { destroy(); }
+
+    // Frees the object now.
+    void destroy() noexcept
+    {
+        if (this->native() != nullptr)
+            Release(this->native());
+        static_cast<View&>(*this) = View{};
+    }
+
+    // Gives up ownership and returns a plain view (the object lives on).
+    [[nodiscard]] View release() noexcept { return std::exchange(static_cast<View&>(*this), View{}); }
+};
+
+} // namespace mp

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// rte_ring of T* with typed burst/bulk operations.
+//
+//   auto ring = mp::Ring<Msg>::create("PRI_2_SEC", 64);   // primary: owns, frees
+//   auto peer = mp::Ring<Msg>::lookup("PRI_2_SEC");       // secondary: borrows
+
+#include <cstdint>
+#include <string>
+
+#include <rte_lcore.h>
+#include <rte_ring.h>
+
+#include "error.hpp"
+#include "owned.hpp"
+
+namespace mp {
+
+template <typename T>
+class Ring {
+public:
+    using Owner = Owned<Ring, &rte_ring_free>;
+
+    Ring() = default;
+    explicit Ring(rte_ring* ring) noexcept : ring_(ring) {}
+
+    // Creates a ring of `count` slots (a power of two; it holds count - 1 objects
+    // unless RING_F_EXACT_SZ is given). Throws StartupError naming the ring.
+    static Owner create(const std::string& name, unsigned count, unsigned flags = 0,
+                        int socket = static_cast<int>(rte_socket_id()))
+    {
+        rte_ring* ring = rte_ring_create(name.c_str(), count, socket, flags);
+        if (ring == nullptr)
+            throw StartupError(strprintf("cannot create ring '%s' (%u slots): %s", name.c_str(),
+                                         count, rte_strerror(rte_errno)));
+        return Owner(Ring(ring));
+    }
+
+    // Finds a ring some other process created. Throws StartupError naming the ring.
+    static Ring lookup(const std::string& name)
+    {
+        rte_ring* ring = rte_ring_lookup(name.c_str());
+        if (ring == nullptr)
+            throw StartupError(strprintf("cannot find ring '%s': is the primary process running "
+                                         "with the same --file-prefix?",
+                                         name.c_str()));
+        return Ring(ring);
+    }
+
+    // Fast path: no checks, no exceptions.
+    unsigned enqueue_burst(T* const* objs, unsigned n, unsigned* free_space = nullptr) noexcept
+    {
+        return rte_ring_enqueue_burst(ring_, reinterpret_cast<void* const*>(objs), n, free_space);
+    }
+    unsigned enqueue_bulk(T* const* objs, unsigned n, unsigned* free_space = nullptr) noexcept
+    {
+        return rte_ring_enqueue_bulk(ring_, reinterpret_cast<void* const*>(objs), n, free_space);
+    }
+    bool enqueue(T* obj) noexcept { return rte_ring_enqueue(ring_, obj) == 0; }
+
+    unsigned dequeue_burst(T** objs, unsigned n, unsigned* available = nullptr) noexcept
+    {
+        return rte_ring_dequeue_burst(ring_, reinterpret_cast<void**>(objs), n, available);
+    }
+    unsigned dequeue_bulk(T** objs, unsigned n, unsigned* available = nullptr) noexcept
+    {
+        return rte_ring_dequeue_bulk(ring_, reinterpret_cast<void**>(objs), n, available);
+    }
+    bool dequeue(T*& obj) noexcept
+    {
+        void* raw = nullptr;
+        if (rte_ring_dequeue(ring_, &raw) != 0)
+            return false;
+        obj = static_cast<T*>(raw);
+        return true;
+    }
+
+    unsigned count() const noexcept { return rte_ring_count(ring_); }
+    unsigned free_count() const noexcept { return rte_ring_free_count(ring_); }
+    unsigned capacity() const noexcept { return rte_ring_get_capacity(ring_); }
+    bool empty() const noexcept { return rte_ring_empty(ring_) != 0; }
+    const char* name() const noexcept { return ring_->name; }
+
+    // Empties the ring and resets its head/tail indices. Only safe while no
+    // process is using it; this is how a ring is recovered after a process died
+    // inside an enqueue or dequeue (its head and tail disagree for good then).
+    void reset() noexcept { rte_ring_reset(ring_); }
+
+    rte_ring* native() const noexcept { return ring_; }
+    explicit operator bool() const noexcept { return ring_ != nullptr; }
+
+private:
+    rte_ring* ring_ = nullptr;
+};
+
+} // namespace mp

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// The common library's wrappers against real DPDK objects. EAL runs once for
+// the whole binary, in memory only (no hugepage files), with two null ports.
+#include <gtest/gtest.h>
+
+#include <mp/all.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace {
+
+std::unique_ptr<mp::Eal> g_eal;
+
+class EalEnvironment : public ::testing::Environment {
+public:
+    void SetUp() override
+    {
+        prefix_ = "mpt_unit_" + std::to_string(getpid());
+        words_ = {"common_test", "--no-pci",      "--no-huge",      "-m",
+                  "256",         "--no-shconf",   "--lcores=0@0,1@0", "--file-prefix=" + prefix_,
+                  "--vdev=net_null0", "--vdev=net_null1", "--log-level=lib.eal:error",
+                  "--",          "--app-flag",    "value"};
+        for (std::string& w : words_)
+            argv_.push_back(w.data());
+        g_eal = std::make_unique<mp::Eal>(static_cast<int>(argv_.size()), argv_.data());
+    }
+    void TearDown() override
+    {
+        g_eal.reset();
+        std::error_code ignored;
+        std::filesystem::remove_all("/var/run/dpdk/" + prefix_, ignored);
+    }
+
+private:
+    std::string prefix_;
+    std::vector<std::string> words_;
+    std::vector<char*> argv_;
+};
+
+const auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+
+template <typename Fn>
+std::string error_of(Fn&& fn)
+{
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+struct Token {
+    uint64_t seq;
+    char text[56];
+};
+
+TEST(Eal, IsPrimaryAndHandsBackTheApplicationArguments)
+{
+    ASSERT_TRUE(g_eal);
+    EXPECT_TRUE(g_eal->primary());
+    const auto args = g_eal->app_args();
+    ASSERT_EQ(args.size(), 2U);
+    EXPECT_STREQ(args[0], "--app-flag");
+    EXPECT_STREQ(args[1], "value");
+}
+
+TEST(Ring, CreateEnqueueDequeueInOrder)
+{
+    auto ring = mp::Ring<Token>::create("UT_RING", 64);
+    EXPECT_EQ(ring.capacity(), 63U);
+    EXPECT_TRUE(ring.empty());
+    Token tokens[40]{};
+    Token* in[40];
+    for (unsigned i = 0; i < 40; ++i) {
+        tokens[i].seq = i;
+        in[i] = &tokens[i];
+    }
+    unsigned free_space = 0;
+    EXPECT_EQ(ring.enqueue_burst(in, 40, &free_space), 40U);
+    EXPECT_EQ(free_space, 23U);
+    EXPECT_EQ(ring.enqueue_bulk(in, 40), 0U) << "bulk is all or nothing";
+    EXPECT_EQ(ring.enqueue_burst(in, 40), 23U) << "burst takes what fits";
+    EXPECT_EQ(ring.count(), 63U);
+    EXPECT_FALSE(ring.enqueue(in[0]));
+
+    Token* out[64];
+    EXPECT_EQ(ring.dequeue_burst(out, 64), 63U);
+    for (unsigned i = 0; i < 40; ++i)
+        EXPECT_EQ(out[i]->seq, i);
+    Token* one = nullptr;
+    EXPECT_FALSE(ring.dequeue(one));
+    EXPECT_TRUE(ring.enqueue(in[7]));
+    ASSERT_TRUE(ring.dequeue(one));
+    EXPECT_EQ(one, in[7]);
+}
+
+TEST(Ring, LookupBorrowsAndOwnerFrees)
+{
+    auto owner = mp::Ring<Token>::create("UT_LOOKUP", 16);
+    auto view = mp::Ring<Token>::lookup("UT_LOOKUP");
+    EXPECT_EQ(view.native(), owner.native());
+    EXPECT_STREQ(view.name(), "UT_LOOKUP");
+    owner.destroy();
+    EXPECT_EQ(error_of([] { mp::Ring<Token>::lookup("UT_LOOKUP"); }),
+              "cannot find ring 'UT_LOOKUP': is the primary process running with the same "
+              "--file-prefix?");
+}
+
+TEST(Ring, MoveTransfersOwnership)
+{
+    auto first = mp::Ring<Token>::create("UT_MOVE", 16);
+    auto second = std::move(first);
+    EXPECT_FALSE(first);
+    EXPECT_TRUE(second);
+    mp::Ring<Token> view = second.release();
+    EXPECT_FALSE(second);
+    EXPECT_NO_THROW(mp::Ring<Token>::lookup("UT_MOVE")) << "release() must not free";
+    rte_ring_free(view.native());
+}
+
+TEST(Ring, CreateErrorsNameTheRing)
+{
+    auto owner = mp::Ring<Token>::create("UT_DUP", 16);
+    EXPECT_EQ(error_of([] { mp::Ring<Token>::create("UT_DUP", 16); }),
+              "cannot create ring 'UT_DUP' (16 slots): File exists");
+    EXPECT_EQ(error_of([] { mp::Ring<Token>::create("UT_ODD", 17); }),
+              "cannot create ring 'UT_ODD' (17 slots): Invalid argument");
+}
+
+TEST(Ring, ResetEmptiesIt)
+{
+    auto ring = mp::Ring<Token>::create("UT_RESET", 16);
+    Token t{};
+    ASSERT_TRUE(ring.enqueue(&t));
+    ring.reset();
+    EXPECT_EQ(ring.count(), 0U);
+}
+
+TEST(Mempool, GetPutAndCounts)
+{
+    auto pool = mp::Mempool<Token>::create("UT_POOL", 8, 0);
+    EXPECT_EQ(pool.size(), 8U);
+    EXPECT_GE(pool.element_size(), sizeof(Token));
+    Token* objs[8];
+    ASSERT_TRUE(pool.get_bulk(objs, 8));
+    EXPECT_EQ(pool.available(), 0U);
+    EXPECT_EQ(pool.in_use(), 8U);
+    EXPECT_EQ(pool.get(), nullptr) << "an empty pool gives nullptr";
+    Token* extra[1];
+    EXPECT_FALSE(pool.get_bulk(extra, 1));
+    pool.put(objs[0]);
+    EXPECT_EQ(pool.available(), 1U);
+    pool.put_bulk(objs + 1, 7);
+    EXPECT_EQ(pool.in_use(), 0U);
+    Token* again = pool.get();
+    ASSERT_NE(again, nullptr);
+    pool.put(again);
+}
+
+TEST(Mempool, ElementSizeCanExceedTheType)
+{
+    auto pool = mp::Mempool<char>::create("UT_STRINGS", 4, 0, 128);
+    EXPECT_GE(pool.element_size(), 128U);
+}
+
+TEST(Mempool, LookupAndMissing)
+{
+    auto owner = mp::Mempool<Token>::create("UT_POOL_L", 4, 0);
+    EXPECT_EQ(mp::Mempool<Token>::lookup("UT_POOL_L").native(), owner.native());
+    EXPECT_EQ(error_of([] { mp::Mempool<Token>::lookup("UT_NO_POOL"); }),
+              "cannot find mempool 'UT_NO_POOL': is the primary process running with the same "
+              "--file-prefix?");
+}
+
+TEST(Mempool, FlushCacheReturnsCachedObjects)
+{
+    auto pool = mp::Mempool<Token>::create("UT_CACHED", 256, 32);
+    Token* objs[16];
+    ASSERT_TRUE(pool.get_bulk(objs, 16));
+    pool.put_bulk(objs, 16); // lands in this lcore's cache
+    rte_mempool_cache* cache = rte_mempool_default_cache(pool.native(), rte_lcore_id());
+    ASSERT_NE(cache, nullptr);
+    EXPECT_GT(cache->len, 0U);
+    pool.flush_cache(rte_lcore_id());
+    EXPECT_EQ(cache->len, 0U);
+    EXPECT_EQ(pool.available(), 256U);
+}
+
+TEST(PktmbufPool, AllocBulkAndDriverChoice)
+{
+    auto pool = mp::PktmbufPool::create("UT_MBUFS", 511, 0, "lf_stack");
+    EXPECT_STREQ(rte_mempool_get_ops(pool.native()->ops_index)->name, "lf_stack");
+    rte_mbuf* mbufs[32];
+    ASSERT_TRUE(pool.alloc_bulk(mbufs, 32));
+    EXPECT_EQ(pool.in_use(), 32U);
+    EXPECT_EQ(mbufs[0]->data_len, 0U);
+    rte_pktmbuf_free_bulk(mbufs, 32);
+    EXPECT_EQ(pool.in_use(), 0U);
+    EXPECT_EQ(mp::PktmbufPool::lookup("UT_MBUFS").native(), pool.native());
+    EXPECT_EQ(error_of([] { mp::PktmbufPool::create("UT_BAD_OPS", 63, 0, "no_such_driver"); }),
+              "cannot create mbuf pool 'UT_BAD_OPS' (63 mbufs, driver no_such_driver): Invalid "
+              "argument");
+}
+
+struct SharedState {
+    uint64_t counter;
+    uint32_t flags[16];
+};
+
+TEST(Memzone, ReserveZeroesLookupSharesFreeReleases)
+{
+    {
+        auto zone = mp::Memzone<SharedState>::reserve("UT_ZONE");
+        EXPECT_EQ(zone->counter, 0U);
+        zone->counter = 42;
+        auto view = mp::Memzone<SharedState>::lookup("UT_ZONE");
+        EXPECT_EQ(view.get(), zone.get());
+        EXPECT_EQ(view->counter, 42U);
+        EXPECT_EQ(error_of([] { mp::Memzone<SharedState>::reserve("UT_ZONE"); }),
+                  "cannot reserve memzone 'UT_ZONE' (72 bytes): File exists");
+    }
+    EXPECT_EQ(rte_memzone_lookup("UT_ZONE"), nullptr);
+    EXPECT_EQ(error_of([] { mp::Memzone<SharedState>::lookup("UT_ZONE"); }),
+              "cannot find memzone 'UT_ZONE': is the primary process running with the same "
+              "--file-prefix?");
+}
+
+TEST(Memzone, LookupRefusesAZoneTooSmall)
+{
+    auto small = mp::Memzone<uint32_t>::reserve("UT_SMALL");
+    const std::string err = error_of([] { mp::Memzone<SharedState>::lookup("UT_SMALL"); });
+    EXPECT_NE(err.find("memzone 'UT_SMALL' holds"), std::string::npos) << err;
+}
+
+TEST(Ports, MaskSelectsExistingPortsInPairs)
+{
+    EXPECT_EQ(rte_eth_dev_count_avail(), 2U);
+    EXPECT_EQ(mp::ports_from_mask(0x3), (std::vector<uint16_t>{0, 1}));
+    EXPECT_EQ(mp::ports_from_mask(0x1, false), (std::vector<uint16_t>{0}));
+    EXPECT_EQ(error_of([] { mp::ports_from_mask(0x1); }),
+              "portmask 0x1 selects 1 ports: an even number is needed, ports are forwarded in "
+              "pairs");
+    EXPECT_EQ(error_of([] { mp::ports_from_mask(0x7); }),
+              "portmask 0x7 selects port 2, which does not exist (2 ports available)");
+    EXPECT_EQ(mp::paired_index(0), 1U);
+    EXPECT_EQ(mp::paired_index(3), 2U);
+}
+
+// Runs before the set-up test below, which closes the ports at its end.
+TEST(Ports, SetupErrorsNameThePort)
+{
+    auto pool = mp::PktmbufPool::create("UT_PORT_POOL2", 1023, 0);
+    mp::PortSetup setup;
+    setup.rx_queues = 2000; // far beyond what net_null allows
+    const std::string err = error_of([&] { mp::setup_port(0, pool.native(), setup); });
+    EXPECT_EQ(err.rfind("port 0: cannot configure 2000 RX / 1 TX queues: ", 0), 0U) << err;
+}
+
+TEST(Ports, SetupWithRssQueuesForwardAndCount)
+{
+    auto pool = mp::PktmbufPool::create("UT_PORT_POOL", 8191, 64);
+    mp::PortSetup setup;
+    setup.rx_queues = 2;
+    setup.tx_queues = 2;
+    setup.rss = true;
+    setup.rx_checksum = true;
+    for (uint16_t port : {0, 1})
+        ASSERT_NO_THROW(mp::setup_port(port, pool.native(), setup));
+    mp::PortsGuard guard({0, 1});
+    EXPECT_TRUE(mp::wait_for_links({0, 1}, std::chrono::milliseconds(2000)));
+
+    rte_mbuf* mbufs[32];
+    for (uint16_t q = 0; q < 2; ++q) {
+        const uint16_t n = rte_eth_rx_burst(0, q, mbufs, 32);
+        EXPECT_EQ(n, 32U) << "null PMD fills every burst";
+        EXPECT_EQ(mp::tx_or_free(1, q, mbufs, n), 0U);
+    }
+    mp::Burst<4> burst;
+    ASSERT_TRUE(pool.alloc_bulk(mbufs, 4));
+    EXPECT_FALSE(burst.push(mbufs[0]));
+    EXPECT_FALSE(burst.push(mbufs[1]));
+    EXPECT_FALSE(burst.push(mbufs[2]));
+    EXPECT_TRUE(burst.push(mbufs[3])) << "full after Capacity packets";
+    EXPECT_EQ(mp::tx_flush(1, 0, burst), 0U);
+    EXPECT_TRUE(burst.empty());
+
+    const rte_eth_stats rx = mp::port_stats(0);
+    const rte_eth_stats tx = mp::port_stats(1);
+    EXPECT_EQ(rx.ipackets, 64U);
+    EXPECT_EQ(tx.opackets, 68U);
+}
+
+TEST(Lcores, WorkersAndRequirement)
+{
+    EXPECT_EQ(rte_lcore_count(), 2U);
+    EXPECT_EQ(mp::worker_lcores(), (std::vector<unsigned>{1}));
+    EXPECT_NO_THROW(mp::require_lcores(2, "one to poll"));
+    EXPECT_EQ(error_of([] { mp::require_lcores(3, "master and two slaves"); }),
+              "need at least 3 lcores (master and two slaves), but the EAL arguments give 2: "
+              "pass e.g. -l 0-2");
+}
+
+TEST(QuitFlag, RaisedBySigterm)
+{
+    mp::QuitFlag::install();
+    EXPECT_FALSE(mp::QuitFlag::raised());
+    std::raise(SIGTERM);
+    EXPECT_TRUE(mp::QuitFlag::raised());
+    EXPECT_EQ(mp::QuitFlag::signal_number(), SIGTERM);
+}
+
+TEST(Errors, CheckTurnsNegativeCodesIntoStartupErrors)
+{
+    EXPECT_EQ(mp::check(5, "fine"), 5);
+    EXPECT_EQ(error_of([] { mp::check(-ENODEV, "port 9: cannot start"); }),
+              "port 9: cannot start: No such device");
+}
+
+} // namespace
