@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// The work of a symmetric_mp process: read queue `proc-id` of each port and send
+// what arrived out of the same queue of the paired port (0<->1, 2<->3, ...).
+// Only this process touches that queue of any port, so there is no locking.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <mp/burst.hpp>
+#include <mp/port.hpp>
+
+namespace symmetric_mp {
+
+inline constexpr uint16_t burst_size = 32;
+
+// Counters of one port as seen by one process. One writer (the lcore that serves
+// the port), any number of readers (telemetry, other processes): relaxed
+// load+store instead of a locked add keeps the fast path cheap.
+struct PortCounters {
+    std::atomic<uint64_t> rx;
+    std::atomic<uint64_t> tx;
+    std::atomic<uint64_t> drop;
+
+    static void add(std::atomic<uint64_t>& counter, uint64_t n) noexcept
+    {
+        counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    void reset() noexcept
+    {
+        rx.store(0);
+        tx.store(0);
+        drop.store(0);
+    }
+};
+
+// One process's counters, indexed by port id, in cache lines of their own.
+struct alignas(64) ProcCounters {
+    PortCounters port[RTE_MAX_ETHPORTS];
+};
+
+// One pass over `ports` (an even number, paired by position): a burst from
+// queue `queue` of each, sent on the same queue of its pair; what the TX queue
+// refuses is freed and counted as dropped. Returns the packets received.
+inline unsigned forward_once(std::span<const uint16_t> ports, uint16_t queue,
+                             PortCounters* counters) noexcept
+{
+    unsigned received = 0;
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        const uint16_t src = ports[i];
+        const uint16_t dst = ports[mp::paired_index(i)];
+        rte_mbuf* burst[burst_size];
+        const uint16_t rx = rte_eth_rx_burst(src, queue, burst, burst_size);
+        if (rx == 0)
+            continue;
+        received += rx;
+        PortCounters::add(counters[src].rx, rx);
+        const uint16_t dropped = mp::tx_or_free(dst, queue, burst, rx);
+        PortCounters::add(counters[dst].tx, rx - dropped);
+        if (dropped != 0)
+            PortCounters::add(counters[dst].drop, dropped);
+    }
+    return received;
+}
+
+// The slice of the selected ports one lcore serves: whole pairs, starting at an
+// even position so that pairing by position still holds inside the slice.
+struct PortSlice {
+    std::size_t start = 0;
+    std::size_t count = 0;
+};
+
+// Spreads the port pairs over `lcores` lcores as evenly as possible (the first
+// ones get one pair more); lcores beyond the number of pairs get nothing.
+inline std::vector<PortSlice> assign_port_pairs(std::size_t num_ports, std::size_t lcores)
+{
+    std::vector<PortSlice> slices(lcores);
+    if (lcores == 0)
+        return slices;
+    const std::size_t pairs = num_ports / 2;
+    std::size_t next = 0;
+    for (std::size_t i = 0; i < lcores; ++i) {
+        const std::size_t mine = pairs / lcores + (i < pairs % lcores ? 1 : 0);
+        slices[i] = {next, mine * 2};
+        next += mine * 2;
+    }
+    return slices;
+}
+
+} // namespace symmetric_mp
