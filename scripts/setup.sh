@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Prepares this machine and builds the suite; safe to run again and again.
+#   - installs the Debian 12 packages the suite needs (as root, when missing)
+#   - reserves 2 MiB hugepages (at least $MP_HUGEPAGES, default 1024) and mounts hugetlbfs
+#   - configures and builds with Meson/Ninja into $BUILD_DIR (default: build/)
+# Usage: scripts/setup.sh   (sourced by scripts/demo.sh and scripts/test.sh)
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$top/build}
+MP_HUGEPAGES=${MP_HUGEPAGES:-1024}
+packages=(dpdk libdpdk-dev dpdk-dev dpdk-doc meson ninja-build libnuma-dev libgtest-dev
+          pkg-config libpcap-dev g++ python3 procps iproute2 util-linux)
+
+say() { printf '==> %s\n' "$*"; }
+
+need_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: $1 needs root: run this script as root (sudo)" >&2
+        exit 1
+    fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    need_root "installing ${missing[*]}"
+    say "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+pages=$(cat /proc/sys/vm/nr_hugepages)
+if [ "$pages" -lt "$MP_HUGEPAGES" ]; then
+    need_root "reserving hugepages"
+    say "reserving $MP_HUGEPAGES hugepages of 2 MiB (had $pages)"
+    echo "$MP_HUGEPAGES" > /proc/sys/vm/nr_hugepages
+    pages=$(cat /proc/sys/vm/nr_hugepages)
+    if [ "$pages" -lt "$MP_HUGEPAGES" ]; then
+        echo "setup: the kernel gave only $pages of $MP_HUGEPAGES hugepages (memory too fragmented?)" >&2
+        exit 1
+    fi
+fi
+if ! grep -qs ' hugetlbfs ' /proc/mounts; then
+    need_root "mounting hugetlbfs"
+    say "mounting hugetlbfs on /dev/hugepages"
+    mkdir -p /dev/hugepages
+    mount -t hugetlbfs nodev /dev/hugepages
+fi
+
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    say "configuring $BUILD_DIR"
+    meson setup "$BUILD_DIR" "$top" ${MESON_ARGS:-} >/dev/null
+fi
+say "building in $BUILD_DIR"
+ninja -C "$BUILD_DIR" >/dev/null
