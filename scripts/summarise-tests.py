@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Prints one closing line for the runs of scripts/test.sh:
+    tests: N passed, N failed, N skipped
+counting GoogleTest cases in the meson-logs/testlog.json files given. A test
+program that failed without naming a failed case (a crash, a timeout) counts
+as one failure."""
+import json
+import re
+import sys
+
+OK = re.compile(r"^\[       OK \] \S+ \(\d+ ms\)$", re.M)
+FAILED = re.compile(r"^\[  FAILED  \] \S+(, where .*)? \(\d+ ms\)$", re.M)
+SKIPPED = re.compile(r"^\[  SKIPPED \] \S+ \(\d+ ms\)$", re.M)
+
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        if not line.strip():
+            continue
+        test = json.loads(line)
+        out = test.get("stdout") or ""
+        ok, bad, skip = len(OK.findall(out)), len(FAILED.findall(out)), len(SKIPPED.findall(out))
+        if test.get("result") not in ("OK", "EXPECTEDFAIL", "SKIP") and bad == 0:
+            bad = 1
+        passed, failed, skipped = passed + ok, failed + bad, skipped + skip
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
