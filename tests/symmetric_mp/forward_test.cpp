@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// symmetric_mp's forwarding loop in one process against real ports: two null
+// ports (endless RX, TX takes everything) and a ring port whose TX ring fills up,
+// to see the drops counted and the refused mbufs returned to the pool.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include <rte_eth_ring.h>
+
+#include <mp/all.hpp>
+
+#include "forward.hpp"
+
+using namespace symmetric_mp;
+
+namespace {
+
+class ForwardLoop : public ::testing::Test {
+protected:
+    static void SetUpTestSuite()
+    {
+        prefix_ = "mpt_smp_fwd_" + std::to_string(getpid());
+        words_ = {"forward_test", "--no-pci", "--no-huge", "-m", "256", "--no-shconf",
+                  "--lcores=0@0", "--file-prefix=" + prefix_, "--vdev=net_null0",
+                  "--vdev=net_null1", "--log-level=lib.eal:error"};
+        for (std::string& w : words_)
+            argv_.push_back(w.data());
+        eal_ = std::make_unique<mp::Eal>(static_cast<int>(argv_.size()), argv_.data());
+        pool_ = mp::PktmbufPool::create("SMP_TEST_POOL", 4096, 0, "lf_stack").release();
+        mp::PortSetup setup;
+        setup.rx_queues = setup.tx_queues = 2;
+        setup.rss = true;
+        setup.rx_checksum = true;
+        mp::setup_port(0, pool_.native(), setup);
+        mp::setup_port(1, pool_.native(), setup);
+
+        // Port 2: RX from an empty ring, TX into a ring that holds 63 packets.
+        rx_ring_ = rte_ring_create("SMP_TEST_RX", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        tx_ring_ = rte_ring_create("SMP_TEST_TX", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        ASSERT_NE(rx_ring_, nullptr);
+        ASSERT_NE(tx_ring_, nullptr);
+        const int port = rte_eth_from_rings("smp_test_ring", &rx_ring_, 1, &tx_ring_, 1, 0);
+        ASSERT_EQ(port, 2);
+        mp::PortSetup ring_setup;
+        mp::setup_port(2, pool_.native(), ring_setup);
+    }
+    static void TearDownTestSuite()
+    {
+        eal_.reset();
+        std::error_code ignored;
+        std::filesystem::remove_all("/var/run/dpdk/" + prefix_, ignored);
+    }
+
+    static inline std::string prefix_;
+    static inline std::vector<std::string> words_;
+    static inline std::vector<char*> argv_;
+    static inline std::unique_ptr<mp::Eal> eal_;
+    static inline mp::PktmbufPool pool_;
+    static inline rte_ring* rx_ring_ = nullptr;
+    static inline rte_ring* tx_ring_ = nullptr;
+};
+
+TEST_F(ForwardLoop, EachPortsBurstGoesOutOfItsPairOnTheSameQueue)
+{
+    auto counters = std::make_unique<ProcCounters>();
+    const uint16_t ports[] = {0, 1};
+    const rte_eth_stats before1 = mp::port_stats(1);
+    EXPECT_EQ(forward_once(ports, 1, counters->port), 2U * burst_size);
+    EXPECT_EQ(forward_once(ports, 1, counters->port), 2U * burst_size);
+    for (const uint16_t port : ports) {
+        EXPECT_EQ(counters->port[port].rx.load(), 2U * burst_size);
+        EXPECT_EQ(counters->port[port].tx.load(), 2U * burst_size);
+        EXPECT_EQ(counters->port[port].drop.load(), 0U);
+    }
+    // The null PMD counts per queue: port 1 sent our packets on queue 1.
+    const rte_eth_stats after1 = mp::port_stats(1);
+    EXPECT_EQ(after1.q_opackets[1] - before1.q_opackets[1], 2U * burst_size);
+    EXPECT_EQ(after1.q_opackets[0], before1.q_opackets[0]);
+    EXPECT_EQ(pool_.in_use(), 0U) << "the null PMD frees what it sends";
+}
+
+TEST_F(ForwardLoop, WhatTheTxQueueRefusesIsCountedAndFreed)
+{
+    auto counters = std::make_unique<ProcCounters>();
+    const uint16_t ports[] = {0, 2}; // null port 0 feeds the ring port 2
+    for (int i = 0; i < 4; ++i)
+        forward_once(ports, 0, counters->port);
+    const unsigned held = rte_ring_count(tx_ring_);
+    EXPECT_EQ(held, 63U);
+    EXPECT_EQ(counters->port[0].rx.load(), 4U * burst_size);
+    EXPECT_EQ(counters->port[2].tx.load(), held);
+    EXPECT_EQ(counters->port[2].drop.load(), 4U * burst_size - held);
+    EXPECT_EQ(counters->port[2].rx.load(), 0U) << "the ring port received nothing";
+    EXPECT_EQ(pool_.in_use(), held) << "dropped mbufs must go back to the pool";
+
+    void* sent[64];
+    const unsigned n = rte_ring_dequeue_burst(tx_ring_, sent, 64, nullptr);
+    rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(sent), n);
+    EXPECT_EQ(pool_.in_use(), 0U);
+}
+
+} // namespace
