@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// simple_mp: two DPDK processes sending text messages to each other through two
+// shared rings and a shared message pool (see docs/simple_mp.rst).
+//
+//   simple_mp -l 0-1 --proc-type=primary
+//   simple_mp -l 2-3 --proc-type=secondary
+//
+// The main lcore runs the prompt and sends; one worker lcore receives.
+#include <mp/all.hpp>
+
+#include "commands.hpp"
+#include "message_channel.hpp"
+#include "receiver.hpp"
+#include "sender.hpp"
+#include "stats.hpp"
+
+namespace {
+
+int run(int argc, char** argv)
+{
+    mp::Eal eal(argc, argv);
+    if (!eal.app_args().empty())
+        throw mp::UsageError(mp::strprintf("unexpected argument '%s': simple_mp takes EAL "
+                                           "arguments only",
+                                           eal.app_args()[0]));
+    mp::require_lcores(2, "one for the prompt, one to receive messages");
+
+    const simple_mp::MessageChannel channel = eal.primary() ? simple_mp::MessageChannel::create()
+                                                            : simple_mp::MessageChannel::attach();
+    simple_mp::Stats& stats = simple_mp::process_stats();
+    if (eal.primary())
+        simple_mp::register_stats_command();
+
+    simple_mp::Sender sender(channel.send_ring(), channel.pool(), stats);
+    simple_mp::Receiver receiver(channel.receive_ring(), channel.pool(), stats, stdout);
+    eal.mark_ready();
+
+    // One receiver keeps the messages in the order they were sent; any further
+    // worker lcores stay idle.
+    const unsigned receive_lcore = mp::worker_lcores().front();
+    mp::check(rte_eal_remote_launch(&simple_mp::Receiver::main_loop, &receiver, receive_lcore),
+              mp::strprintf("cannot start the receiver on lcore %u", receive_lcore));
+    {
+        simple_mp::Commands commands(sender);
+        simple_mp::Prompt prompt(commands.context(), "\nsimple_mp > ");
+        prompt.run();
+    }
+    mp::QuitFlag::raise();
+    rte_eal_mp_wait_lcore();
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    return mp::run_app("simple_mp", [&] { return run(argc, argv); });
+}

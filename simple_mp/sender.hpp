@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// Sending one message: take a buffer from the pool, copy the text in, and put
+// it on the peer's ring. A full ring is waited on (the peer is receiving, it
+// just has not caught up), so nothing is dropped; only if the ring stays full
+// for `patience` is the message refused, because then the peer has stopped
+// receiving and waiting longer would hang the prompt.
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <mp/error.hpp>
+#include <mp/signals.hpp>
+
+#include "message_channel.hpp"
+#include "stats.hpp"
+
+namespace simple_mp {
+
+enum class SendStatus {
+    sent,
+    empty,      // no text given
+    too_long,   // the text does not fit in a message buffer
+    pool_empty, // no message buffer free
+    ring_full,  // the peer took nothing for `patience`
+    quitting,   // the quit flag was raised while waiting for room
+};
+
+class Sender {
+public:
+    static constexpr std::chrono::milliseconds default_patience{3000};
+
+    Sender(mp::Ring<Message> ring, mp::Mempool<Message> pool, Stats& stats,
+           std::chrono::milliseconds patience = default_patience) noexcept
+        : ring_(ring), pool_(pool), stats_(stats), patience_(patience)
+    {
+    }
+
+    SendStatus send(std::string_view text) noexcept
+    {
+        const SendStatus status = try_send(text);
+        Stats::add(status == SendStatus::sent ? stats_.sent : stats_.refused);
+        return status;
+    }
+
+    // The line that tells the user why a message was not sent.
+    std::string refusal(SendStatus status, std::string_view text) const
+    {
+        switch (status) {
+        case SendStatus::sent:
+            return {};
+        case SendStatus::empty:
+            return "message not sent: nothing to send (usage: send <message>)";
+        case SendStatus::too_long:
+            return mp::strprintf("message not sent: it has %zu characters, a %s buffer holds at "
+                                 "most %zu",
+                                 text.size(), pool_.name(), max_text_length);
+        case SendStatus::pool_empty:
+            return mp::strprintf("message not sent: message pool %s is empty (%u of %u buffers "
+                                 "in use): is the other process receiving?",
+                                 pool_.name(), pool_.in_use(), pool_.size());
+        case SendStatus::ring_full:
+            return mp::strprintf("message not sent: ring %s stayed full for %.1f s: the other "
+                                 "process is not receiving (has it exited?)",
+                                 ring_.name(), static_cast<double>(patience_.count()) / 1000.0);
+        case SendStatus::quitting:
+            return "message not sent: quitting";
+        }
+        return {};
+    }
+
+private:
+    SendStatus try_send(std::string_view text) noexcept
+    {
+        if (text.empty())
+            return SendStatus::empty;
+        if (text.size() > max_text_length)
+            return SendStatus::too_long;
+        Message* message = pool_.get();
+        if (message == nullptr)
+            return SendStatus::pool_empty;
+        std::memcpy(message->text, text.data(), text.size());
+        message->text[text.size()] = '\0';
+
+        if (ring_.enqueue(message))
+            return SendStatus::sent;
+        const auto give_up = std::chrono::steady_clock::now() + patience_;
+        while (true) {
+            // The peer drains a whole burst at a time: a short nap is enough.
+            std::this_thread::sleep_for(std::chrono::microseconds(20));
+            if (ring_.enqueue(message))
+                return SendStatus::sent;
+            const bool quitting = mp::QuitFlag::raised();
+            if (quitting || std::chrono::steady_clock::now() >= give_up) {
+                pool_.put(message);
+                return quitting ? SendStatus::quitting : SendStatus::ring_full;
+            }
+        }
+    }
+
+    mp::Ring<Message> ring_;
+    mp::Mempool<Message> pool_;
+    Stats& stats_;
+    std::chrono::milliseconds patience_;
+};
+
+} // namespace simple_mp
