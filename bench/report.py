@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Medians, ratios, targets, and the files a run leaves: JSON, CSV, an SVG
+bar chart drawn here (no plotting library), and the RST results block."""
+
+import csv
+import json
+import os
+import re
+import shutil
+import statistics
+from xml.sax.saxutils import escape
+
+# What each benchmark is judged by: (metric, unit, higher_is_better, label).
+METRICS = {
+    "symmetric_mp_1p": [("mpps", "Mpps", True), ("cycles_per_packet", "cycles/pkt", False)],
+    "symmetric_mp_2p": [("mpps", "Mpps", True), ("mpps_per_lcore", "Mpps/lcore", True),
+                        ("cycles_per_packet", "cycles/pkt", False)],
+    "client_server_mp_1c": [("mpps", "Mpps", True), ("cycles_server", "server cycles/pkt", False),
+                            ("cycles_client", "client cycles/pkt", False)],
+    "client_server_mp_2c": [("mpps", "Mpps", True), ("cycles_server", "server cycles/pkt", False),
+                            ("cycles_client", "client cycles/pkt", False)],
+    "l2fwd": [("mpps_per_lcore", "Mpps/lcore", True), ("cycles_per_packet", "cycles/pkt", False)],
+    "simple_mp": [("rtt_p50_us", "round trip p50 us", False), ("rtt_p99_us", "round trip p99 us", False),
+                  ("msgs_per_s", "messages/s", True)],
+    "l2fwd_fork_recovery": [("recovery_median_ms", "recovery median ms", False),
+                            ("recovery_max_ms", "recovery worst ms", False)],
+}
+
+# Targets from the issue: (benchmark, metric, against, minimum ratio ours/against)
+# or, for absolute targets, (benchmark, metric, None, maximum value).
+TARGETS = [
+    ("symmetric_mp_1p", "mpps", "upstream", 1.00),
+    ("symmetric_mp_1p", "mpps", "testpmd", 0.95),
+    ("client_server_mp_1c", "mpps", "upstream", 1.50),
+    ("l2fwd", "mpps_per_lcore", "upstream", 1.00),
+    ("l2fwd_fork_recovery", "recovery_median_ms", None, 200.0),
+]
+
+VARIANTS = ["ours", "upstream", "testpmd"]
+COLOURS = {"ours": "#2b6cb0", "upstream": "#dd6b20", "testpmd": "#718096"}
+
+
+def _median(values):
+    return statistics.median(values) if values else None
+
+
+def summarize(runs):
+    """One row per (benchmark, metric, against): medians and per-round ratios."""
+    rows = []
+    ok = [r for r in runs if "error" not in r]
+    for bench, metrics in METRICS.items():
+        bench_runs = [r for r in ok if r["benchmark"] == bench]
+        if not bench_runs:
+            continue
+        for metric, unit, higher in metrics:
+            med = {v: _median([r[metric] for r in bench_runs if r["variant"] == v and metric in r])
+                   for v in VARIANTS}
+            if med["ours"] is None and med["upstream"] is None:
+                continue
+            against = [v for v in ("upstream", "testpmd") if med[v] is not None] or [None]
+            for other in against:
+                ratios = []
+                if other:
+                    by_round = {}
+                    for r in bench_runs:
+                        if metric in r:
+                            by_round.setdefault(r["round"], {})[r["variant"]] = r[metric]
+                    ratios = [v["ours"] / v[other] for v in by_round.values()
+                              if v.get("ours") and v.get(other)]
+                row = {"benchmark": bench, "metric": metric, "unit": unit,
+                       "higher_is_better": higher, "against": other or "",
+                       "ours": med["ours"], "other": med[other] if other else None,
+                       "ratio": _median(ratios), "ratio_min": min(ratios) if ratios else None,
+                       "ratio_max": max(ratios) if ratios else None, "rounds": len(ratios)}
+                row.update(_verdict(row))
+                rows.append(row)
+    return rows
+
+
+def _verdict(row):
+    for bench, metric, against, limit in TARGETS:
+        if bench != row["benchmark"] or metric != row["metric"]:
+            continue
+        if against is None and row["ours"] is not None:
+            holds = row["ours"] <= limit
+            return {"target": "<= %g" % limit, "verdict": "holds" if holds else "misses"}
+        if against == row["against"] and row["ratio"] is not None:
+            if row["ratio"] >= limit:
+                verdict = "holds"
+            elif row["ratio_max"] >= limit:
+                verdict = "within noise"   # some rounds above, the median below
+            else:
+                verdict = "misses"
+            return {"target": ">= %.2fx %s" % (limit, against), "verdict": verdict}
+    return {"target": "", "verdict": ""}
+
+
+def _fmt(value, unit=""):
+    if value is None:
+        return "-"
+    if "messages" in unit:
+        return "%.0f" % value
+    return "%.2f" % value if abs(value) < 100 else "%.1f" % value
+
+
+def _ratio_text(row):
+    if row["ratio"] is None:
+        return "-"
+    if row["rounds"] > 1:
+        return "%.3f (%.3f-%.3f)" % (row["ratio"], row["ratio_min"], row["ratio_max"])
+    return "%.3f" % row["ratio"]
+
+
+def table_rows(summary):
+    head = ["Benchmark", "Metric", "Ours", "Other", "Ratio ours/other (median, range)",
+            "Target", "Verdict"]
+    body = []
+    for r in summary:
+        other = "%s %s" % (r["against"], _fmt(r["other"], r["unit"])) if r["against"] else "-"
+        body.append([r["benchmark"], r["unit"], _fmt(r["ours"], r["unit"]), other, _ratio_text(r),
+                     r["target"], r["verdict"]])
+    return head, body
+
+
+def text_table(summary):
+    head, body = table_rows(summary)
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip()
+             for line in [head, ["-" * w for w in widths]] + body]
+    return "\n".join(lines)
+
+
+def rst_table(summary):
+    head, body = table_rows(summary)
+    out = [".. list-table::", "   :header-rows: 1", ""]
+    for line in [head] + body:
+        out.append("   * - " + (line[0] or " "))
+        out += ["     - " + (str(x) or " ") for x in line[1:]]
+    return "\n".join(out)
+
+
+def write_all(out_dir, info, runs, summary):
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump({"machine": info, "runs": runs, "summary": summary}, f, indent=1)
+    keys = []
+    for r in runs:
+        keys += [k for k in r if k not in keys and not isinstance(r[k], list)]
+    with open(os.path.join(out_dir, "runs.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(runs)
+    with open(os.path.join(out_dir, "summary.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(summary[0].keys()) if summary else ["benchmark"])
+        w.writeheader()
+        w.writerows(summary)
+    with open(os.path.join(out_dir, "throughput.svg"), "w") as f:
+        f.write(svg_chart(runs, info))
+
+
+def svg_chart(runs, info):
+    """Two panels of horizontal bars, medians of all rounds: packet rate
+    (longer is better) and TSC cycles per packet (shorter is better)."""
+    panels = [("Packet rate, Mpps (median)", "mpps"), ("Cycles per packet (median)", "cycles_per_packet")]
+    ok = [r for r in runs if "error" not in r and "mpps" in r]
+    benches = []
+    for r in ok:
+        if r["benchmark"] not in benches:
+            benches.append(r["benchmark"])
+    bar_h, gap, label_w, panel_w = 14, 10, 170, 330
+    groups = []
+    for b in benches:
+        bars = []
+        for v in VARIANTS:
+            vals = [r for r in ok if r["benchmark"] == b and r["variant"] == v]
+            if vals:
+                bars.append((v, [_median([r[m] for r in vals]) for _, m in panels]))
+        groups.append((b, bars))
+    height = 60 + sum(len(bars) * bar_h + gap for _, bars in groups) + 40
+    width = label_w + 2 * (panel_w + 30)
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+           'font-family="sans-serif" font-size="11">' % (width, height),
+           '<rect width="100%" height="100%" fill="white"/>']
+    for i, (title, _) in enumerate(panels):
+        x0 = label_w + i * (panel_w + 30)
+        out.append('<text x="%d" y="20" font-size="13" font-weight="bold">%s</text>' % (x0, escape(title)))
+        peak = max([bars_v[1][i] for _, bars in groups for bars_v in bars] + [1e-9])
+        y = 40
+        for bench, bars in groups:
+            if i == 0:
+                out.append('<text x="%d" y="%d" text-anchor="end">%s</text>'
+                           % (label_w - 8, y + len(bars) * bar_h / 2 + 4, escape(bench)))
+            for variant, values in bars:
+                w = values[i] / peak * (panel_w - 60)
+                out.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>'
+                           % (x0, y, w, bar_h - 2, COLOURS[variant]))
+                out.append('<text x="%.1f" y="%d">%s</text>' % (x0 + w + 4, y + bar_h - 4, _fmt(values[i])))
+                y += bar_h
+            y += gap
+        out.append('<line x1="%d" y1="34" x2="%d" y2="%d" stroke="#333"/>' % (x0, x0, y - gap + 4))
+    y = height - 22
+    x = label_w
+    for v in VARIANTS:
+        out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (x, y, COLOURS[v]))
+        out.append('<text x="%d" y="%d">%s</text>' % (x + 16, y + 10, v))
+        x += 90
+    out.append('<text x="%d" y="%d" fill="#555">%s</text>'
+               % (x + 10, y + 10, escape("%s, %d CPUs, DPDK %s, %s"
+                                         % (info.get("host_cpu", ""), info.get("cpus", 0),
+                                            info.get("dpdk", ""), info.get("date", "")))))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+BEGIN = ".. BEGIN RESULTS (written by bench/run.py --update-docs)"
+END = ".. END RESULTS"
+
+
+def update_docs(docs_dir, out_dir, info, summary):
+    shutil.copy(os.path.join(out_dir, "summary.csv"), os.path.join(docs_dir, "perf_summary.csv"))
+    shutil.copy(os.path.join(out_dir, "throughput.svg"), os.path.join(docs_dir, "perf_throughput.svg"))
+    block = "\n".join([
+        BEGIN, "",
+        "Measured %s on %s (%d CPUs), %s, DPDK %s, %s; TSC %.1f MHz; commit %s;"
+        % (info["date"], info["host_cpu"], info["cpus"], info["os"], info["dpdk"], info["kernel"],
+           info["tsc_hz"] / 1e6, info["commit"]),
+        "%d rounds of %.0f s windows, load average %.2f before the run, %.0f s in all. Command::"
+        % (info["rounds"], info["duration_s"], info["load_before"], info["elapsed_s"]),
+        "", "   " + info["command"], "",
+        rst_table(summary), "",
+        ".. figure:: perf_throughput.svg", "",
+        "   Medians over all rounds: packet rate and TSC cycles per packet.", "",
+        END])
+    path = os.path.join(docs_dir, "performance.rst")
+    with open(path) as f:
+        text = f.read()
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise RuntimeError("%s has no results block (%s ... %s)" % (path, BEGIN, END))
+    with open(path, "w") as f:
+        f.write(pattern.sub(lambda m: block, text))

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Benchmarks: this suite against the upstream C examples and dpdk-testpmd.
+
+Runs ours and upstream alternately (A B A B ...) over several rounds on the
+same net_null ports, lcores and durations, and reports per-round ratios and
+their medians. Python 3 standard library only.
+
+    bench/run.py            full run (about 8 minutes on 2 CPUs)
+    bench/run.py --quick    one round, short windows (under 2 minutes)
+    bench/run.py --only symmetric_mp_1p,simple_mp --rounds 3
+
+Results go to bench/results/ (results.json, runs.csv, summary.csv,
+throughput.svg, logs/); --update-docs also copies the summary and the plot to
+docs/ and rewrites the results block of docs/performance.rst.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import interactive  # noqa: E402
+import report  # noqa: E402
+import scenarios  # noqa: E402
+from dpdkproc import BenchError, Registry, hugetlbfs_mounts, tsc_hz  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", default=os.path.join(TOP, "build"),
+                    help="Meson build folder with our programs and the upstream examples (default: build/)")
+    ap.add_argument("--out", default=os.path.join(TOP, "bench", "results"),
+                    help="where results and logs are written (default: bench/results/)")
+    ap.add_argument("--rounds", type=int, help="A/B rounds (default 5, --quick 1)")
+    ap.add_argument("--duration", type=float, help="seconds measured per run (default 4, --quick 2)")
+    ap.add_argument("--warmup", type=float, help="seconds between start-up and the first sample (default 1)")
+    ap.add_argument("--messages", type=int, help="simple_mp round trips per run (default 400, --quick 100)")
+    ap.add_argument("--kills", type=int, help="l2fwd_fork recoveries measured (default 20, --quick 5)")
+    ap.add_argument("--quick", action="store_true", help="one round with short windows (< 2 minutes)")
+    ap.add_argument("--only", help="comma-separated benchmarks: " + ", ".join(all_benchmarks()))
+    ap.add_argument("--no-build", action="store_true", help="do not run ninja first")
+    ap.add_argument("--update-docs", action="store_true",
+                    help="copy the summary and plot to docs/ and update docs/performance.rst")
+    a = ap.parse_args(argv)
+    quick = a.quick
+    a.rounds = a.rounds or (1 if quick else 5)
+    a.duration = a.duration or (2.0 if quick else 4.0)
+    a.warmup = a.warmup if a.warmup is not None else (0.5 if quick else 1.0)
+    a.messages = a.messages or (100 if quick else 400)
+    a.kills = a.kills or (5 if quick else 20)
+    selected = all_benchmarks() if not a.only else [s.strip() for s in a.only.split(",") if s.strip()]
+    unknown = [s for s in selected if s not in all_benchmarks()]
+    if unknown:
+        ap.error("unknown benchmark %s (known: %s)" % (", ".join(unknown), ", ".join(all_benchmarks())))
+    a.selected = selected
+    return a
+
+
+def all_benchmarks():
+    return [s.key for s in scenarios.FORWARDING] + ["simple_mp", "l2fwd_fork_recovery"]
+
+
+def machine_info(tsc):
+    def cmd(*argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "host_cpu": model,
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "os": cmd("sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"),
+        "dpdk": cmd("pkg-config", "--modversion", "libdpdk"),
+        "compiler": cmd("c++", "--version").split("\n")[0],
+        "tsc_hz": tsc[0],
+        "tsc_source": tsc[1],
+        "commit": cmd("git", "-C", TOP, "rev-parse", "--short", "HEAD"),
+        "load_before": os.getloadavg()[0],
+    }
+
+
+def check_hugepages():
+    if not hugetlbfs_mounts():
+        raise BenchError("no hugetlbfs is mounted: run scripts/setup.sh (as root) first")
+    with open("/proc/meminfo") as f:
+        free = [int(line.split()[1]) for line in f if line.startswith("HugePages_Free")]
+    if not free or free[0] < 256:
+        raise BenchError("only %s free hugepages: run scripts/setup.sh (as root) first"
+                         % (free[0] if free else 0))
+
+
+def build(build_dir):
+    if not os.path.exists(os.path.join(build_dir, "build.ninja")):
+        subprocess.run(["meson", "setup", build_dir, TOP], check=True)
+    subprocess.run(["ninja", "-C", build_dir], check=True)
+
+
+def run(a):
+    started = time.monotonic()
+    log_dir = os.path.join(a.out, "logs")
+    os.makedirs(log_dir, exist_ok=True)
+    check_hugepages()
+    if not a.no_build:
+        build(a.build_dir)
+    tsc = tsc_hz()
+    info = machine_info(tsc)
+    info["command"] = " ".join(["bench/run.py"] + [shlex.quote(x) for x in sys.argv[1:]])
+    info.update(rounds=a.rounds, duration_s=a.duration, warmup_s=a.warmup)
+    bins = scenarios.Binaries(a.build_dir)
+    print("machine: %s, %d CPUs, DPDK %s, TSC %.1f MHz, load %.2f"
+          % (info["host_cpu"], info["cpus"], info["dpdk"], tsc[0] / 1e6, info["load_before"]))
+    runs = []
+    for rnd in range(1, a.rounds + 1):
+        for sc in scenarios.FORWARDING:
+            if sc.key not in a.selected:
+                continue
+            for variant in sc.builders:
+                tag = "%s_%s_r%d" % (sc.key, variant, rnd)
+                row = {"benchmark": sc.key, "variant": variant, "round": rnd}
+                try:
+                    res = scenarios.run_forwarding(sc, variant, bins, log_dir, tag, a.warmup,
+                                                   a.duration, tsc[0])
+                    if res is None:
+                        print("round %d %-20s %-8s not built, skipped" % (rnd, sc.key, variant))
+                        continue
+                    row.update(res)
+                    print("round %d %-20s %-8s %8.2f Mpps  %6.1f cycles/pkt  (rx %.2f Mpps)"
+                          % (rnd, sc.key, variant, res["mpps"], res["cycles_per_packet"], res["rx_mpps"]))
+                except BenchError as e:
+                    row["error"] = str(e)
+                    print("round %d %-20s %-8s FAILED: %s" % (rnd, sc.key, variant, e))
+                runs.append(row)
+        if "simple_mp" in a.selected:
+            runs += interactive.run_simple_mp(bins, log_dir, rnd, a.messages)
+    if "l2fwd_fork_recovery" in a.selected:
+        runs += interactive.run_recovery(bins, log_dir, a.kills, a.warmup)
+    info["elapsed_s"] = round(time.monotonic() - started, 1)
+    summary = report.summarize(runs)
+    report.write_all(a.out, info, runs, summary)
+    print()
+    print(report.text_table(summary))
+    print("\nresults in %s (%.0f s)" % (a.out, info["elapsed_s"]))
+    if a.update_docs:
+        report.update_docs(os.path.join(TOP, "docs"), a.out, info, summary)
+        print("docs/performance.rst, docs/perf_summary.csv and docs/perf_throughput.svg updated")
+    return 0
+
+
+def main(argv):
+    a = parse_args(argv)
+    # SIGTERM/SIGHUP end the run like Ctrl-C does, through the finally below.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda s, f: sys.exit(128 + s))
+    try:
+        return run(a)
+    except BenchError as e:
+        print("bench: error: %s" % e, file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as e:
+        print("bench: error: %s failed (exit %s)" % (" ".join(e.cmd), e.returncode), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nbench: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        Registry.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

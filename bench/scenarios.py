@@ -1,0 +1,238 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The benchmark scenarios: which programs run, with which EAL and app
+arguments, on which lcores, and how their packet rate is read.
+
+Ours and upstream get the same vdevs, lcore ids, CPUs, port mask and
+durations; only the binary differs. The machine this was written on has two
+CPUs, so lcore ids are mapped onto CPUs 0 and 1 with --lcores=ID@CPU.
+"""
+
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+
+from dpdkproc import BenchError, Process, Prefix, Telemetry, eal_args
+
+READY = "Finished Process Init."
+
+
+@dataclass
+class Binaries:
+    build_dir: str
+
+    def ours(self, app, name=None):
+        name = name or app
+        sub = os.path.join("client_server_mp", name) if app == "client_server_mp" else app
+        path = os.path.join(self.build_dir, sub, name)
+        return path if os.access(path, os.X_OK) else None
+
+    def upstream(self, name):
+        path = os.path.join(self.build_dir, "tests", "upstream", "upstream_" + name)
+        return path if os.access(path, os.X_OK) else None
+
+    @staticmethod
+    def tool(name):
+        return shutil.which(name)
+
+
+@dataclass
+class ProcSpec:
+    name: str
+    argv: list
+    ready: object = READY       # text or regex printed when start-up is done; None: none
+    role: str = "fwd"           # which cycles/packet figure its CPU time counts towards
+
+
+@dataclass
+class Scenario:
+    key: str
+    title: str
+    builders: dict              # variant -> function(Binaries, Prefix) -> [ProcSpec] or None
+    lcores_forwarding: int      # lcores that forward (for the per-lcore rate)
+    roles: dict = field(default_factory=lambda: {"fwd": "tx"})  # role -> packets counted: rx|tx
+
+
+def _sym(binary, prefix, procs):
+    specs = []
+    for proc_id in range(procs):
+        extra = ["--proc-type=primary" if proc_id == 0 else "--proc-type=secondary"]
+        lcores = "1@1" if procs == 1 else "%d@%d" % (proc_id, proc_id)
+        specs.append(ProcSpec("proc%d" % proc_id,
+                              [binary] + eal_args(prefix, lcores, extra=extra)
+                              + ["--", "-p", "3", "--num-procs=%d" % procs,
+                                 "--proc-id=%d" % proc_id]))
+    return specs
+
+
+def symmetric(procs):
+    def ours(bins, prefix):
+        b = bins.ours("symmetric_mp")
+        return b and _sym(b, prefix, procs)
+
+    def upstream(bins, prefix):
+        b = bins.upstream("symmetric_mp")
+        return b and _sym(b, prefix, procs)
+
+    def testpmd(bins, prefix):
+        b = bins.tool("dpdk-testpmd")
+        # The main lcore (0, on CPU 0) only waits on stdin; lcore 1 on CPU 1
+        # forwards, as the single symmetric_mp lcore does.
+        return b and [ProcSpec("testpmd", [b] + eal_args(prefix, "0@0,1@1")
+                               + ["--", "--forward-mode=io", "--nb-cores=1", "--rxq=1",
+                                  "--txq=1", "--no-lsc-interrupt"],
+                               ready=None)]  # its stdout is a file, so block-buffered
+
+    builders = {"ours": ours, "upstream": upstream}
+    if procs == 1:
+        builders["testpmd"] = testpmd
+    return Scenario("symmetric_mp_%dp" % procs,
+                    "symmetric_mp, %d process%s on %d lcore%s"
+                    % (procs, "es" if procs > 1 else "", procs, "s" if procs > 1 else ""),
+                    builders, lcores_forwarding=procs)
+
+
+def _client_server(server, client, prefix, clients):
+    # Server: lcore 0 forwards, lcore 1 (same CPU) prints statistics, as
+    # upstream needs a second lcore for that. Clients: lcores 2.. on CPU 1.
+    specs = [ProcSpec("server", [server] + eal_args(prefix, "0@0,1@0", extra=["--proc-type=primary"])
+                      + ["--", "-p", "3", "-n", str(clients)], role="server")]
+    for n in range(clients):
+        specs.append(ProcSpec("client%d" % n,
+                              [client] + eal_args(prefix, "%d@1" % (2 + n),
+                                                  extra=["--proc-type=secondary"])
+                              + ["--", "-n", str(n)],
+                              ready=re.compile(r"Client process %d handling packets|%s"
+                                               % (n, re.escape(READY))),
+                              role="client"))
+    return specs
+
+
+def client_server(clients):
+    def ours(bins, prefix):
+        s, c = bins.ours("client_server_mp", "mp_server"), bins.ours("client_server_mp", "mp_client")
+        return s and c and _client_server(s, c, prefix, clients)
+
+    def upstream(bins, prefix):
+        s, c = bins.upstream("mp_server"), bins.upstream("mp_client")
+        return s and c and _client_server(s, c, prefix, clients)
+
+    return Scenario("client_server_mp_%dc" % clients,
+                    "client_server_mp, server + %d client%s" % (clients, "s" if clients > 1 else ""),
+                    {"ours": ours, "upstream": upstream}, lcores_forwarding=1,
+                    roles={"server": "rx", "client": "tx"})
+
+
+def l2fwd():
+    def ours(bins, prefix):
+        b = bins.ours("l2fwd_fork")
+        return b and [ProcSpec("l2fwd_fork", [b] + eal_args(prefix, "0@0,1@1")
+                               + ["--", "-p", "3", "-q", "1"], ready=re.compile(r"entering main loop|" + re.escape(READY)))]
+
+    def upstream(bins, prefix):
+        b = bins.upstream("l2fwd")
+        return b and [ProcSpec("l2fwd", [b] + eal_args(prefix, "0@0,1@1")
+                               + ["--", "-p", "3", "-q", "1"], ready="entering main loop")]
+
+    return Scenario("l2fwd", "l2fwd_fork slaves vs l2fwd, 2 lcores",
+                    {"ours": ours, "upstream": upstream}, lcores_forwarding=2)
+
+
+FORWARDING = [symmetric(1), symmetric(2), client_server(1), client_server(2), l2fwd()]
+
+
+def start(specs, log_dir, tag, ready_timeout=30.0):
+    """Starts the processes in order, each after the previous is ready."""
+    procs = []
+    for spec in specs:
+        p = Process("%s-%s" % (tag, spec.name), spec.argv, log_dir)
+        procs.append((spec, p))
+        if spec.ready is not None:
+            p.wait_for(spec.ready, ready_timeout)
+    return procs
+
+
+def stop(procs):
+    """Secondaries first (reverse start order), then the primary."""
+    for _, p in reversed(procs):
+        p.stop()
+
+
+def _wait_for_traffic(tele, ports, procs, timeout=20.0):
+    """Start-up is over when the ports transmit (every process has joined)."""
+    first = sum(tele.port_stats(p)["opackets"] for p in ports)
+    deadline = time.monotonic() + timeout
+    while sum(tele.port_stats(p)["opackets"] for p in ports) == first:
+        for spec, p in procs:
+            if not p.running():
+                raise BenchError("%s exited during start-up; see %s" % (p.name, p.log_path))
+        if time.monotonic() > deadline:
+            raise BenchError("no packet transmitted %.0f s after start-up" % timeout)
+        time.sleep(0.05)
+
+
+def _sample(tele, ports, procs):
+    t0 = time.monotonic()
+    stats = {port: tele.port_stats(port) for port in ports}
+    t1 = time.monotonic()
+    cpu = {spec.name: p.cpu_ns(tree=True) for spec, p in procs}
+    return {"t": (t0 + t1) / 2, "stats": stats, "cpu": cpu}
+
+
+def run_forwarding(scenario, variant, bins, log_dir, tag, warmup, duration, tsc_hz):
+    """One measurement: start, warm up, two counter samples `duration` apart, stop."""
+    prefix = Prefix(tag)
+    specs = scenario.builders[variant](bins, prefix)
+    if not specs:
+        prefix.cleanup()
+        return None
+    procs = []
+    tele = None
+    try:
+        procs = start(specs, log_dir, tag)
+        tele = Telemetry(prefix, procs[0][1])
+        ports = tele.ports()
+        if len(ports) < 2:
+            raise BenchError("%s: telemetry lists ports %s, expected 2" % (tag, ports))
+        _wait_for_traffic(tele, ports, procs)
+        time.sleep(warmup)
+        s0 = _sample(tele, ports, procs)
+        time.sleep(duration)
+        s1 = _sample(tele, ports, procs)
+        for spec, p in procs:
+            if not p.running():
+                raise BenchError("%s exited during the measurement; see %s" % (p.name, p.log_path))
+    finally:
+        if tele:
+            tele.close()
+        stop(procs)
+        prefix.cleanup()
+    return _rates(scenario, specs, s0, s1, tsc_hz)
+
+
+def _delta(s0, s1, key):
+    return sum(s1["stats"][p][key] - s0["stats"][p][key] for p in s0["stats"])
+
+
+def _rates(scenario, specs, s0, s1, tsc_hz):
+    dt = s1["t"] - s0["t"]
+    rx = _delta(s0, s1, "ipackets")
+    tx = _delta(s0, s1, "opackets")
+    if tx <= 0:
+        raise BenchError("no packets forwarded in %.1f s" % dt)
+    row = {"seconds": round(dt, 3), "rx_mpps": rx / dt / 1e6, "mpps": tx / dt / 1e6,
+           "mpps_per_lcore": tx / dt / 1e6 / scenario.lcores_forwarding}
+    total_cpu = 0
+    for role, counted in scenario.roles.items():
+        cpu = sum(s1["cpu"][s.name] - s0["cpu"][s.name] for s in specs if s.role == role)
+        total_cpu += cpu
+        packets = rx if counted == "rx" else tx
+        row["cpu_" + role] = cpu / 1e9 / dt
+        row["cycles_" + role] = cpu / 1e9 * tsc_hz / packets
+    row["cycles_per_packet"] = total_cpu / 1e9 * tsc_hz / tx
+    # Per-queue TX counters tell the clients' shares apart.
+    q_tx = [sum(s1["stats"][p]["q_opackets"][q] - s0["stats"][p]["q_opackets"][q]
+                for p in s0["stats"]) for q in range(4)]
+    row["queue_tx_mpps"] = [round(v / dt / 1e6, 3) for v in q_tx if v]
+    return row
