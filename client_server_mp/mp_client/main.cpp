@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// mp_client: a secondary process of the client-server example. It reads the
+// packets mp_server put in its ring and sends each one out of the port paired
+// with the one it arrived on, on its own TX queue (queue = client id).
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+
+#include <mp/all.hpp>
+
+#include "../shared/config.hpp"
+#include "../shared/port_info.hpp"
+#include "options.hpp"
+#include "recovery.hpp"
+#include "tx_buffers.hpp"
+
+namespace client_server_mp {
+namespace {
+
+// Up to this many packets per ring read (the ring holds 127).
+constexpr unsigned read_burst = 64;
+constexpr uint16_t tx_burst = 32;
+
+// Sends on the client's own TX queue. Around the call, the lcore's claim says
+// "inside a mempool put" (the PMD frees packets into our per-lcore cache), so
+// that whoever takes the lcore over after a kill -9 knows whether the cache can
+// be trusted. Two plain stores per burst.
+struct EthTransmit {
+    uint16_t queue;
+    std::atomic<uint32_t>* in_put;
+
+    uint16_t operator()(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept
+    {
+        in_put->store(1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        const uint16_t dropped = mp::tx_or_free(port, queue, pkts, n);
+        in_put->store(0, std::memory_order_release);
+        return dropped;
+    }
+};
+
+using TxBuffers = PortTxBuffers<EthTransmit, tx_burst>;
+
+// The client id and lcore claims in our server's "MProc_config", held for the
+// life of the process.
+class Claims {
+public:
+    Claims(Config& config, unsigned client, unsigned lcore, rte_mempool* pool)
+        : config_(config), client_(client), lcore_(lcore), self_(getpid())
+    {
+        if (config.magic != config_magic)
+            throw mp::StartupError("memzone 'MProc_config' has an unknown layout: is mp_server "
+                                   "from another version of this suite?");
+        if (client >= config.num_clients)
+            throw mp::UsageError(mp::strprintf(
+                "client id %u is out of range: mp_server runs %u client%s (ids 0 to %u)", client,
+                config.num_clients, config.num_clients == 1 ? "" : "s", config.num_clients - 1));
+
+        int32_t previous = 0;
+        if (claim(config.client_owner[client].pid, self_, previous) == ClaimResult::held)
+            throw mp::StartupError(mp::strprintf(
+                "client id %u is already in use by process %d: each client needs its own id",
+                client, previous));
+        holds_client_ = true;
+
+        Claim& lcore_claim = config.lcore_owner[lcore];
+        const ClaimResult lcore_result = claim(lcore_claim.pid, self_, previous);
+        if (lcore_result == ClaimResult::held)
+            throw mp::StartupError(mp::strprintf(
+                "lcore %u is already in use by process %d%s: give each process its own lcore "
+                "ids (e.g. --lcores=%u@1 with another id)",
+                lcore, previous, previous == config.server_pid ? " (mp_server)" : "", lcore + 1));
+        holds_lcore_ = true;
+        if (lcore_result == ClaimResult::taken_over) {
+            const CacheRecovery got = recover_lcore_cache(
+                pool, lcore, lcore_claim.in_mempool_put.load(std::memory_order_acquire) != 0);
+            if (got.returned + got.discarded != 0)
+                mp::log(RTE_LOG_INFO,
+                        "lcore %u: process %d died holding %u mbufs in its mempool cache: %s",
+                        lcore, previous, got.returned + got.discarded,
+                        got.returned ? "returned them to the pool"
+                                     : "dropped them (it died inside a put)");
+        }
+        lcore_claim.in_mempool_put.store(0);
+    }
+    Claims(const Claims&) = delete;
+    Claims& operator=(const Claims&) = delete;
+    ~Claims()
+    {
+        if (holds_lcore_)
+            release_claim(config_.lcore_owner[lcore_].pid, self_);
+        if (holds_client_)
+            release_claim(config_.client_owner[client_].pid, self_);
+    }
+
+    std::atomic<uint32_t>* in_put_flag() noexcept
+    {
+        return &config_.lcore_owner[lcore_].in_mempool_put;
+    }
+
+private:
+    Config& config_;
+    unsigned client_;
+    unsigned lcore_;
+    int32_t self_;
+    bool holds_client_ = false;
+    bool holds_lcore_ = false;
+};
+
+// Where the flag goes when there is no claim table (an upstream server).
+std::atomic<uint32_t> unclaimed_in_put{0};
+
+void check_ports(const PortInfo& info, unsigned client)
+{
+    if (info.num_ports == 0 || info.num_ports % 2 != 0 || info.num_ports > RTE_MAX_ETHPORTS)
+        throw mp::StartupError(mp::strprintf("the server's port list holds %u ports: an even "
+                                             "number from 2 to %u is needed",
+                                             info.num_ports, RTE_MAX_ETHPORTS));
+    for (unsigned j = 0; j < info.num_ports; ++j) {
+        rte_eth_dev_info dev{};
+        if (rte_eth_dev_info_get(info.id[j], &dev) != 0)
+            throw mp::StartupError(mp::strprintf("port %u of the server is not visible here",
+                                                 info.id[j]));
+        if (client >= dev.nb_tx_queues)
+            throw mp::UsageError(mp::strprintf(
+                "client id %u is out of range: port %u has %u TX queues (one per client)", client,
+                info.id[j], dev.nb_tx_queues));
+    }
+}
+
+int run(int argc, char** argv)
+{
+    mp::Eal eal(argc, argv);
+    if (eal.primary())
+        throw mp::StartupError(mp::strprintf(
+            "no mp_server is running with --file-prefix=%s: start the server first "
+            "(mp_client runs as a secondary process only)",
+            eal.file_prefix().c_str()));
+    const ClientOptions options = [&] {
+        try {
+            return parse_client_options(eal.app_args());
+        } catch (const mp::UsageError&) {
+            std::fputs(client_usage, stderr);
+            throw;
+        }
+    }();
+    const unsigned client = options.client_id;
+
+    auto info = mp::Memzone<PortInfo>::lookup(port_info_name);
+    auto pool = mp::PktmbufPool::lookup(pktmbuf_pool_name);
+    const unsigned lcore = rte_lcore_id();
+
+    std::optional<Claims> claims;
+    if (const rte_memzone* mz = rte_memzone_lookup(config_name))
+        claims.emplace(*static_cast<Config*>(mz->addr), client, lcore, pool.native());
+    else
+        mp::log(RTE_LOG_WARNING, "no memzone '%s': the server is not this suite's mp_server, so "
+                                 "the client id and lcore are not checked against other clients",
+                config_name);
+
+    check_ports(*info, client);
+    auto ring = mp::Ring<rte_mbuf>::lookup(client_ring_name(client));
+    if (claims)
+        if (const unsigned n = take_back_claimed_entries(ring.native()))
+            mp::log(RTE_LOG_INFO, "client %u: taking back %u packets a killed client had "
+                                  "dequeued but not handled", client, n);
+
+    EthTransmit transmit{static_cast<uint16_t>(client),
+                         claims ? claims->in_put_flag() : &unclaimed_in_put};
+    TxBuffers tx(transmit, info->tx_stats[client]);
+    for (unsigned j = 0; j < info->num_ports; ++j)
+        tx.add_route(info->id[j], info->id[mp::paired_index(j)]);
+
+    eal.mark_ready();
+    std::printf("\nClient process %u handling packets\n[Press Ctrl-C to quit ...]\n", client);
+
+    // Whatever waited in the ring (a restarted client) goes out first, as any packet.
+    rte_mbuf* pkts[read_burst];
+    uint64_t received = 0;
+    bool server_gone = false;
+    const uint64_t second = rte_get_tsc_hz();
+    uint64_t next_check = rte_rdtsc() + second;
+    unsigned loops = 0;
+    while (!mp::QuitFlag::raised()) {
+        const unsigned n = ring.dequeue_burst(pkts, read_burst);
+        if (n != 0) {
+            tx.forward(pkts, n);
+            received += n;
+        } else {
+            tx.flush_all();
+        }
+        // Once a second (and only then), look whether the server still runs.
+        if ((n == 0 || (++loops & 1023) == 0) && rte_rdtsc() >= next_check) {
+            next_check += second;
+            if (rte_eal_primary_proc_alive(nullptr) == 0) {
+                server_gone = true;
+                break;
+            }
+        }
+    }
+    tx.flush_all();
+    // Our cache goes back to the pool, so the next process on this lcore starts clean.
+    pool.flush_cache(lcore);
+
+    std::printf("Client %u - rx: %lu, tx: %lu, tx_drop: %lu\n", client,
+                static_cast<unsigned long>(received), static_cast<unsigned long>(tx.sent()),
+                static_cast<unsigned long>(tx.dropped()));
+    if (server_gone)
+        throw mp::StartupError("mp_server has exited: the client stops with it");
+    return EXIT_SUCCESS;
+}
+
+} // namespace
+} // namespace client_server_mp
+
+int main(int argc, char** argv)
+{
+    return mp::run_app("mp_client", [&] { return client_server_mp::run(argc, argv); });
+}
