@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// symmetric_mp as real processes sharing hugepage memory: forwarding on null
+// ports, exact accounting against dpdk-testpmd over memif, interop with the
+// upstream C program, recovery from kill -9, and the start-up refusals.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "process.hpp"
+
+using namespace mptest;
+
+namespace {
+
+struct Counters {
+    unsigned long long rx = 0, tx = 0, drop = 0;
+};
+using PortCounters = std::map<unsigned, Counters>;
+
+// The "Port N: RX - a, TX - b, Drop - c" lines a process prints when it stops.
+PortCounters printed_counters(const std::string& output)
+{
+    PortCounters ports;
+    static const std::regex line(R"(Port (\d+): RX - (\d+), TX - (\d+), Drop - (\d+))");
+    for (auto it = std::sregex_iterator(output.begin(), output.end(), line);
+         it != std::sregex_iterator(); ++it)
+        ports[std::stoul((*it)[1])] = {std::stoull((*it)[2]), std::stoull((*it)[3]),
+                                       std::stoull((*it)[4])};
+    return ports;
+}
+
+const std::vector<std::string> null_ports = {"--vdev=net_null0", "--vdev=net_null1"};
+
+struct Launch {
+    std::string program = binary("symmetric_mp");
+    std::string lcores;
+    unsigned proc_id = 0;
+    std::string proc_type = "auto";
+    std::vector<std::string> vdevs = null_ports;
+    std::vector<std::string> app = {};
+};
+
+std::vector<std::string> command(const DpdkPrefix& prefix, const Launch& run)
+{
+    std::vector<std::string> argv = args(
+        {{run.program}, eal_args(prefix, run.lcores), run.vdevs, {"--proc-type=" + run.proc_type},
+         {"--"}});
+    if (run.app.empty())
+        argv.insert(argv.end(), {"-p", "3", "--num-procs", "2", "--proc-id",
+                                 std::to_string(run.proc_id)});
+    else
+        argv.insert(argv.end(), run.app.begin(), run.app.end());
+    return argv;
+}
+
+// SIGINT, exit code 0, and the counters it printed.
+PortCounters stop(Process& p)
+{
+    p.signal(SIGINT);
+    const auto exit = p.wait_exit(30s);
+    EXPECT_TRUE(exit) << p.output();
+    if (exit) {
+        EXPECT_EQ(exit->code, 0) << p.output();
+        EXPECT_NE(p.output().find("Exiting on signal 2"), std::string::npos) << p.output();
+    }
+    return printed_counters(p.output());
+}
+
+// Every packet read on port p went out on p^1 or was dropped there. The
+// counters are updated burst by burst, so they may differ by one burst.
+void expect_forwarded_and_balanced(const PortCounters& ports, const std::string& who)
+{
+    ASSERT_EQ(ports.size(), 2U) << who;
+    for (const auto& [port, c] : ports) {
+        EXPECT_GT(c.rx, 0U) << who << " port " << port;
+        const Counters& out = ports.at(port ^ 1U);
+        const long long diff = static_cast<long long>(c.rx) -
+                               static_cast<long long>(out.tx + out.drop);
+        EXPECT_LE(std::llabs(diff), 32) << who << " port " << port << ": RX " << c.rx
+                                        << ", TX+drop on port " << (port ^ 1U) << " "
+                                        << out.tx + out.drop;
+    }
+}
+
+// Counters of every proc-id, read from shared memory by a short-lived secondary
+// (works also while no primary is alive, unlike telemetry).
+std::map<unsigned, PortCounters> shared_counters(const DpdkPrefix& prefix)
+{
+    Process reader(args({{build_root() + "/tests/symmetric_mp/smp_stats_reader"},
+                         eal_args(prefix, "9@0", {}, {"--proc-type=secondary",
+                                                      "--log-level=lib.eal:error"})}));
+    const auto exit = reader.wait_exit(30s);
+    EXPECT_TRUE(exit && exit->code == 0) << reader.output();
+    std::map<unsigned, PortCounters> procs;
+    static const std::regex line(R"(proc (\d+) pid -?\d+ port (\d+) rx (\d+) tx (\d+) drop (\d+))");
+    const std::string out = reader.output();
+    for (auto it = std::sregex_iterator(out.begin(), out.end(), line);
+         it != std::sregex_iterator(); ++it)
+        procs[std::stoul((*it)[1])][std::stoul((*it)[2])] = {
+            std::stoull((*it)[3]), std::stoull((*it)[4]), std::stoull((*it)[5])};
+    return procs;
+}
+
+// Waits until proc-id `proc` has received more on `port` than `than`.
+bool rx_grows(const DpdkPrefix& prefix, unsigned proc, unsigned long long than,
+              unsigned port = 0)
+{
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        auto procs = shared_counters(prefix);
+        if (procs[proc][port].rx > than)
+            return true;
+        std::this_thread::sleep_for(200ms);
+    }
+    return false;
+}
+
+unsigned long long rx_of(const DpdkPrefix& prefix, unsigned proc, unsigned port = 0)
+{
+    return shared_counters(prefix)[proc][port].rx;
+}
+
+// One request on the primary's telemetry socket; the JSON reply.
+std::string telemetry(const DpdkPrefix& prefix, const std::string& request)
+{
+    const std::string path = "/var/run/dpdk/" + prefix.name() + "/dpdk_telemetry.v2";
+    const int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+    std::string reply;
+    char buf[65536];
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        read(fd, buf, sizeof(buf)) > 0 && write(fd, request.data(), request.size()) > 0) {
+        const ssize_t n = read(fd, buf, sizeof(buf));
+        if (n > 0)
+            reply.assign(buf, static_cast<std::size_t>(n));
+    }
+    close(fd);
+    return reply;
+}
+
+TEST(SymmetricMp, TwoProcessesOnNullPortsForwardBothPortsAndBalance)
+{
+    DpdkPrefix prefix("smp_two");
+    Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    EXPECT_NE(p0.output().find("# Initialising port 0... done"), std::string::npos);
+    Process p1(command(prefix, {.lcores = "1@1", .proc_id = 1}));
+    ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
+    EXPECT_TRUE(p1.expect_count("lcore 1 using queue 1 of each port", 1, 20s)) << p1.output();
+    ASSERT_TRUE(rx_grows(prefix, 1, 0, 1));
+
+    // Telemetry (served by the primary) has both processes' live counters.
+    const std::string stats = telemetry(prefix, "/symmetric_mp/stats");
+    EXPECT_NE(stats.find("\"num_procs\":2,\"portmask\":3,"), std::string::npos) << stats;
+    EXPECT_NE(stats.find("\"pid\":[" + std::to_string(p0.pid()) + "," +
+                         std::to_string(p1.pid()) + "]"),
+              std::string::npos)
+        << stats;
+    EXPECT_TRUE(std::regex_search(stats, std::regex(R"("port1_rx":\[[1-9]\d*,[1-9]\d*\])")))
+        << stats;
+
+    const PortCounters c1 = stop(p1);
+    const PortCounters c0 = stop(p0);
+    expect_forwarded_and_balanced(c0, "proc 0");
+    expect_forwarded_and_balanced(c1, "proc 1");
+}
+
+// testpmd on the other side of two memif ports sends 32*N packets on each queue
+// of each port; each of our processes serves one queue and must return every
+// packet on the paired port.
+TEST(SymmetricMp, ExactAccountingAgainstTestpmdOverMemif)
+{
+    const std::string testpmd = dpdk_tool("dpdk-testpmd");
+    if (testpmd.empty())
+        GTEST_SKIP() << "dpdk-testpmd is not installed";
+    constexpr unsigned bursts = 4; // tx_first 4: 128 packets per queue
+    DpdkPrefix peer_prefix("smp_testpmd");
+    DpdkPrefix prefix("smp_memif");
+    const std::string sock = "/tmp/" + prefix.name();
+    const std::vector<std::string> client = {
+        "--vdev=net_memif0,role=client,id=0,socket=" + sock + "0",
+        "--vdev=net_memif1,role=client,id=1,socket=" + sock + "1"};
+    Process peer(args({{testpmd},
+                       eal_args(peer_prefix, "0@0,1@1",
+                                {"net_memif0,role=server,id=0,socket=" + sock + "0",
+                                 "net_memif1,role=server,id=1,socket=" + sock + "1"}),
+                       {"--", "-i", "--rxq=2", "--txq=2"}}),
+                 Io::pty);
+    ASSERT_TRUE(peer.expect("testpmd> ", 60s)) << peer.output();
+    peer.send_line("set fwd rxonly");
+    ASSERT_TRUE(peer.expect("testpmd> ", 20s));
+    {
+        Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0, .vdevs = client}));
+        ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+        EXPECT_NE(p0.output().find("Port 1 Link up"), std::string::npos) << p0.output();
+        Process p1(command(prefix, {.lcores = "1@1", .proc_id = 1, .proc_type = "secondary",
+                                    .vdevs = client}));
+        ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
+        ASSERT_TRUE(p1.expect_count("using queue 1 of each port", 1, 20s)) << p1.output();
+
+        peer.send_line("start tx_first " + std::to_string(bursts));
+        ASSERT_TRUE(peer.expect("testpmd> ", 20s));
+        // Each port: 2 queues x 32*N sent and, once all came back, received.
+        const std::string expected = "RX-packets: " + std::to_string(2 * 32 * bursts);
+        bool all_back = false;
+        for (int attempt = 0; attempt < 50 && !all_back; ++attempt) {
+            std::this_thread::sleep_for(200ms);
+            const std::size_t seen = peer.output().size();
+            peer.send_line("show port stats all");
+            ASSERT_TRUE(peer.expect("testpmd> ", 20s));
+            const std::string reply = peer.output().substr(seen);
+            std::size_t count = 0;
+            for (std::size_t at = reply.find(expected + " "); at != std::string::npos;
+                 at = reply.find(expected + " ", at + 1))
+                ++count;
+            all_back = count == 2;
+        }
+        EXPECT_TRUE(all_back) << peer.output();
+
+        // Stop our side before its memif peer goes.
+        const PortCounters c1 = stop(p1);
+        const PortCounters c0 = stop(p0);
+        for (const PortCounters* c : {&c0, &c1}) {
+            ASSERT_EQ(c->size(), 2U);
+            for (const auto& [port, counts] : *c) {
+                EXPECT_EQ(counts.rx, 32U * bursts) << "port " << port;
+                EXPECT_EQ(counts.tx, 32U * bursts) << "port " << port;
+                EXPECT_EQ(counts.drop, 0U) << "port " << port;
+            }
+        }
+    }
+    // testpmd's own per-queue view: every stream got back exactly 32*N.
+    peer.send_line("stop");
+    ASSERT_TRUE(peer.expect("Done.", 20s)) << peer.output();
+    const std::string out = peer.output();
+    for (const char* stream : {"RX Port= 0/Queue= 0", "RX Port= 0/Queue= 1", "RX Port= 1/Queue= 0",
+                               "RX Port= 1/Queue= 1"}) {
+        const auto at = out.rfind(stream);
+        ASSERT_NE(at, std::string::npos) << stream << "\n" << out;
+        EXPECT_EQ(last_number_after(out.substr(at, 200), "RX-packets:"), 32U * bursts) << stream;
+    }
+    peer.send_line("quit");
+    const auto exit = peer.wait_exit(30s);
+    EXPECT_TRUE(exit) << peer.output();
+    std::filesystem::remove(sock + "0");
+    std::filesystem::remove(sock + "1");
+}
+
+TEST(SymmetricMp, OurSecondaryJoinsTheUpstreamPrimary)
+{
+    const std::string upstream_smp = upstream("symmetric_mp");
+    if (upstream_smp.empty())
+        GTEST_SKIP() << "the upstream symmetric_mp was not built";
+    DpdkPrefix prefix("smp_up_primary");
+    Process p0(command(prefix, {.program = upstream_smp, .lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    Process p1(command(prefix, {.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"}));
+    ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
+    EXPECT_NE(p1.output().find("no SMP_CONFIG memzone: the primary is not this program"),
+              std::string::npos)
+        << p1.output();
+    std::this_thread::sleep_for(1s);
+    const PortCounters c1 = stop(p1);
+    const PortCounters c0 = stop(p0);
+    expect_forwarded_and_balanced(c1, "our secondary");
+    expect_forwarded_and_balanced(c0, "upstream primary");
+}
+
+TEST(SymmetricMp, UpstreamSecondaryJoinsOurPrimary)
+{
+    const std::string upstream_smp = upstream("symmetric_mp");
+    if (upstream_smp.empty())
+        GTEST_SKIP() << "the upstream symmetric_mp was not built";
+    DpdkPrefix prefix("smp_up_secondary");
+    Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    Process p1(command(prefix, {.program = upstream_smp, .lcores = "1@1", .proc_id = 1,
+                                .proc_type = "secondary"}));
+    ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
+    std::this_thread::sleep_for(1s);
+    const PortCounters c1 = stop(p1);
+    const PortCounters c0 = stop(p0);
+    expect_forwarded_and_balanced(c1, "upstream secondary");
+    expect_forwarded_and_balanced(c0, "our primary");
+}
+
+TEST(SymmetricMp, KilledSecondaryIsRestartedAndResumesItsQueue)
+{
+    DpdkPrefix prefix("smp_restart2");
+    Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    const Launch secondary{.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"};
+    {
+        Process p1(command(prefix, secondary));
+        ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
+        ASSERT_TRUE(rx_grows(prefix, 1, 0));
+        p1.kill();
+        const auto before = rx_of(prefix, 0);
+        EXPECT_TRUE(rx_grows(prefix, 0, before)) << "the primary stopped with the secondary";
+    }
+    Process p1(command(prefix, secondary));
+    ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
+    EXPECT_TRUE(std::regex_search(p1.output(),
+                                  std::regex("APP: proc-id 1 was served by process \\d+, which "
+                                             "has exited: resuming its queues")))
+        << p1.output();
+    ASSERT_TRUE(rx_grows(prefix, 1, 0));
+    expect_forwarded_and_balanced(stop(p1), "restarted proc 1");
+    expect_forwarded_and_balanced(stop(p0), "proc 0");
+}
+
+TEST(SymmetricMp, KilledPrimaryIsRestartedAsSecondaryWhileTheOtherForwards)
+{
+    DpdkPrefix prefix("smp_restart1");
+    Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    Process p1(command(prefix, {.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"}));
+    ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
+    ASSERT_TRUE(rx_grows(prefix, 1, 0));
+
+    p0.kill();
+    const auto before = rx_of(prefix, 1);
+    EXPECT_TRUE(rx_grows(prefix, 1, before)) << "the secondary stopped with the primary";
+
+    Process again(command(prefix, {.lcores = "0@0", .proc_id = 0, .proc_type = "secondary"}));
+    ASSERT_TRUE(again.expect("APP: Finished Process Init.", 60s)) << again.output();
+    EXPECT_NE(again.output().find("APP: proc-id 0 was served by process " +
+                                  std::to_string(p0.pid()) + ", which has exited"),
+              std::string::npos)
+        << again.output();
+    ASSERT_TRUE(rx_grows(prefix, 0, 0));
+    const auto later = rx_of(prefix, 1);
+    EXPECT_TRUE(rx_grows(prefix, 1, later));
+    expect_forwarded_and_balanced(stop(again), "restarted proc 0");
+    expect_forwarded_and_balanced(stop(p1), "proc 1");
+}
+
+// kill -9 at random moments (during start-up, while forwarding): the pool is
+// lock-free, so no death can leave it blocked for the survivor.
+TEST(SymmetricMp, TenKillRestartCyclesNeverStallTheOther)
+{
+    DpdkPrefix prefix("smp_cycles");
+    Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    const Launch victim{.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"};
+    const unsigned seed = std::random_device{}();
+    std::mt19937 random(seed);
+    std::uniform_int_distribution<int> delay_ms(0, 600);
+    for (int cycle = 0; cycle < 10; ++cycle) {
+        const int delay = delay_ms(random);
+        SCOPED_TRACE("seed " + std::to_string(seed) + ", cycle " + std::to_string(cycle) +
+                     ", killed " + std::to_string(delay) + " ms after start");
+        {
+            Process p1(command(prefix, victim));
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+            p1.kill();
+        }
+        const auto before = rx_of(prefix, 0);
+        ASSERT_TRUE(rx_grows(prefix, 0, before)) << "proc 0 stopped forwarding";
+    }
+    Process p1(command(prefix, victim));
+    ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
+    ASSERT_TRUE(rx_grows(prefix, 1, 0));
+    const auto before = rx_of(prefix, 0);
+    EXPECT_TRUE(rx_grows(prefix, 0, before));
+    expect_forwarded_and_balanced(stop(p1), "proc 1 after 10 kills");
+    expect_forwarded_and_balanced(stop(p0), "proc 0");
+}
+
+// ------------------------------------------------------------------ refusals
+
+struct BadStart {
+    const char* name;
+    std::vector<std::string> app;
+    const char* message;
+};
+
+class RefusedAtStart : public ::testing::TestWithParam<BadStart> {};
+
+TEST_P(RefusedAtStart, OneLineExitOneAndNoLeftovers)
+{
+    DpdkPrefix prefix("smp_bad");
+    Process p(command(prefix, {.lcores = "0@0", .app = GetParam().app}));
+    const auto exit = p.wait_exit(60s);
+    ASSERT_TRUE(exit) << p.output();
+    EXPECT_EQ(exit->code, 1) << p.output();
+    EXPECT_NE(p.errors().find(std::string("symmetric_mp: error: ") + GetParam().message + "\n"),
+              std::string::npos)
+        << p.errors();
+    EXPECT_TRUE(prefix.leftovers().empty()) << prefix.leftovers().front();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SymmetricMp, RefusedAtStart,
+    ::testing::Values(
+        BadStart{"EmptyMask", {"-p", "0", "--num-procs", "2", "--proc-id", "0"},
+                 "portmask '0' selects no port"},
+        BadStart{"MissingPort", {"-p", "5", "--num-procs", "2", "--proc-id", "0"},
+                 "portmask 0x5 selects port 2, which does not exist (2 ports available)"},
+        BadStart{"OddPorts", {"-p", "1", "--num-procs", "2", "--proc-id", "0"},
+                 "portmask 0x1 selects 1 ports: an even number is needed, ports are forwarded "
+                 "in pairs"},
+        BadStart{"ProcIdOutOfRange", {"-p", "3", "--num-procs", "2", "--proc-id", "2"},
+                 "--proc-id 2 is out of range: with --num-procs 2 it must be from 0 to 1"},
+        BadStart{"MissingMask", {"--num-procs", "2", "--proc-id", "0"},
+                 "missing option -p (hexadecimal mask of the ports to use)"},
+        BadStart{"MissingNumProcs", {"-p", "3", "--proc-id=0"},
+                 "missing option --num-procs (number of symmetric_mp processes)"},
+        BadStart{"MissingProcId", {"-p", "3", "--num-procs=2"},
+                 "missing option --proc-id (this process's number, from 0 to num-procs - 1)"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// A secondary whose options disagree with the running processes, or that wants
+// a proc-id or an lcore a live process has, is refused; the others go on.
+TEST(SymmetricMp, SecondaryDisagreeingWithTheRunIsRefused)
+{
+    DpdkPrefix prefix("smp_mismatch");
+    Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    const struct {
+        std::string lcores;
+        std::vector<std::string> app;
+        std::string message;
+    } cases[] = {
+        {"1@1", {"-p", "3", "--num-procs", "3", "--proc-id", "1"},
+         "--num-procs 3 does not match --num-procs 2 of the running processes: every "
+         "symmetric_mp process must be given the same --num-procs and -p"},
+        {"1@1", {"-p", "0", "--num-procs", "2", "--proc-id", "1"}, "portmask '0' selects no port"},
+        {"1@1", {"-p", "3", "--num-procs", "2", "--proc-id", "0"},
+         "--proc-id 0 is already served by process " + std::to_string(p0.pid()) +
+             ", which is still running: give each process its own --proc-id"},
+        {"0@1", {"-p", "3", "--num-procs", "2", "--proc-id", "1"},
+         "lcore 0 is already used by proc-id 0 (process " + std::to_string(p0.pid()) +
+             "): give each process its own lcore ids (-l/--lcores), they index the mbuf "
+             "pool's per-lcore caches"},
+    };
+    for (const auto& c : cases) {
+        Process p(command(prefix, {.lcores = c.lcores, .proc_type = "secondary", .app = c.app}));
+        const auto exit = p.wait_exit(60s);
+        ASSERT_TRUE(exit) << p.output();
+        EXPECT_EQ(exit->code, 1) << p.output();
+        EXPECT_NE(p.errors().find("symmetric_mp: error: " + c.message + "\n"), std::string::npos)
+            << p.errors();
+    }
+    // The refused ones left the proc-id free for a correct one.
+    Process p1(command(prefix, {.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"}));
+    ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
+    EXPECT_EQ(p1.output().find("which has exited"), std::string::npos) << p1.output();
+    ASSERT_TRUE(rx_grows(prefix, 1, 0));
+    expect_forwarded_and_balanced(stop(p1), "proc 1");
+    expect_forwarded_and_balanced(stop(p0), "proc 0");
+}
+
+TEST(SymmetricMp, SecondaryWithAnotherPortmaskIsRefused)
+{
+    DpdkPrefix prefix("smp_mask");
+    Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0,
+                                .vdevs = {"--vdev=net_null0", "--vdev=net_null1",
+                                          "--vdev=net_null2", "--vdev=net_null3"}}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    Process p(command(prefix, {.lcores = "1@1", .proc_type = "secondary",
+                               .vdevs = {"--vdev=net_null0", "--vdev=net_null1",
+                                         "--vdev=net_null2", "--vdev=net_null3"},
+                               .app = {"-p", "f", "--num-procs", "2", "--proc-id", "1"}}));
+    const auto exit = p.wait_exit(60s);
+    ASSERT_TRUE(exit) << p.output();
+    EXPECT_EQ(exit->code, 1);
+    EXPECT_NE(p.errors().find("symmetric_mp: error: -p 0xf does not match -p 0x3 of the running "
+                              "processes: every symmetric_mp process must be given the same "
+                              "--num-procs and -p\n"),
+              std::string::npos)
+        << p.errors();
+    EXPECT_TRUE(p0.running());
+}
+
+TEST(SymmetricMp, SecondaryWithoutAnyPrimaryIsRefused)
+{
+    DpdkPrefix prefix("smp_alone");
+    Process p(command(prefix, {.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"}));
+    const auto exit = p.wait_exit(60s);
+    ASSERT_TRUE(exit) << p.output();
+    EXPECT_EQ(exit->code, 1);
+    EXPECT_NE(p.errors().find("symmetric_mp: error: no primary process is running with "
+                              "--file-prefix=" + prefix.name() + ": start the primary first\n"),
+              std::string::npos)
+        << p.errors();
+}
+
+} // namespace
