@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// Starting one slave process and waiting for its end, from a worker lcore of
+// the master (the seed's "function launched on each pinned thread").
+//
+// The worker lcore's thread forks; the child at once asks to be killed when
+// that thread goes (PR_SET_PDEATHSIG: the lcore threads live as long as the
+// master, so a dead master leaves no slave behind) and execs this program as a
+// secondary process. The thread then waits for the child and records how and
+// when it ended, which is the master's exit notification.
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace l2fwd_fork {
+
+struct LaunchResult {
+    pid_t pid = -1;   // -1 if no process was started
+    int status = 0;   // from waitpid
+    std::string error; // why no process was started
+    std::chrono::steady_clock::time_point ended_at{};
+};
+
+// Between fork() and exec() a child of a threaded process may only make
+// async-signal-safe calls: no allocation, no locks, no stdio.
+[[noreturn]] inline void exec_slave(const char* path, char* const* argv, pid_t master) noexcept
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != master) // the master died before the line above
+        _exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr); // lcore threads block some signals
+    close_range(3, ~0U, 0);                   // the master's sockets and hugepage files
+    execv(path, argv);
+    static constexpr char message[] = "l2fwd_fork: error: cannot execute the slave program\n";
+    [[maybe_unused]] const ssize_t ignored = write(STDERR_FILENO, message, sizeof(message) - 1);
+    _exit(127);
+}
+
+// Forks and execs `argv` (path: the program file), calls `started(pid)` in the
+// parent, then waits for the child's end.
+template <class Started>
+LaunchResult run_slave_process(const std::string& path, const std::vector<std::string>& argv,
+                               Started&& started)
+{
+    LaunchResult result;
+    std::vector<char*> cargv;
+    for (const std::string& arg : argv)
+        cargv.push_back(const_cast<char*>(arg.c_str()));
+    cargv.push_back(nullptr);
+
+    const pid_t master = getpid();
+    const pid_t pid = fork();
+    if (pid == 0)
+        exec_slave(path.c_str(), cargv.data(), master);
+    if (pid < 0) {
+        result.error = std::string("fork failed: ") + std::strerror(errno);
+        result.ended_at = std::chrono::steady_clock::now();
+        return result;
+    }
+    result.pid = pid;
+    started(pid);
+    while (waitpid(pid, &result.status, 0) < 0 && errno == EINTR) {
+    }
+    result.ended_at = std::chrono::steady_clock::now();
+    return result;
+}
+
+// "exited with code 0", "killed by signal 9 (Killed)", ...
+inline std::string describe_end(const LaunchResult& result)
+{
+    if (result.pid < 0)
+        return "was not started: " + result.error;
+    if (WIFEXITED(result.status))
+        return "exited with code " + std::to_string(WEXITSTATUS(result.status));
+    if (WIFSIGNALED(result.status))
+        return "killed by signal " + std::to_string(WTERMSIG(result.status)) + " (" +
+               strsignal(WTERMSIG(result.status)) + ")";
+    return "ended with status " + std::to_string(result.status);
+}
+
+} // namespace l2fwd_fork

@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// The master process: sets up ports, pools and the shared memzone, starts one
+// slave process per planned worker lcore, prints statistics, and recovers
+// groups of slaves when one of them dies (see docs/l2fwd_fork.rst).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+
+#include <mp/all.hpp>
+
+#include "app.hpp"
+#include "launcher.hpp"
+#include "lcore_ids.hpp"
+#include "port_pools.hpp"
+#include "shared.hpp"
+#include "slave_command.hpp"
+#include "stats.hpp"
+#include "supervisor.hpp"
+#include "topology.hpp"
+
+namespace l2fwd_fork {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// How long a slave has to act on STOP before it is killed.
+constexpr milliseconds stop_timeout{500};
+// A slave that ends this many times in a row before forwarding is not restarted.
+constexpr unsigned max_failed_starts = 5;
+// How often the master looks at its slaves.
+constexpr milliseconds poll_interval{1};
+
+double to_ms(Clock::duration d)
+{
+    return std::chrono::duration<double, std::milli>(d).count();
+}
+
+std::string port_list(const SlaveRecord& record)
+{
+    std::string text;
+    for (unsigned i = 0; i < record.n_rx_ports; ++i) {
+        if (i != 0)
+            text += ' ';
+        text += std::to_string(record.rx_ports[i]);
+    }
+    return text;
+}
+
+// ---- telemetry -------------------------------------------------------------
+// The callbacks get no user pointer (22.11), so they read from this, under a
+// lock that the master also holds while it replaces pools and when it leaves.
+struct TelemetryView {
+    std::mutex mutex;
+    const SharedState* shared = nullptr;
+    std::vector<uint16_t> ports;
+    uint64_t recoveries = 0;
+    uint64_t last_recovery_us = 0;
+    uint64_t worst_recovery_us = 0;
+};
+
+TelemetryView& telemetry_view()
+{
+    static TelemetryView view;
+    return view;
+}
+
+int slaves_command(const char*, const char*, rte_tel_data* data)
+{
+    TelemetryView& view = telemetry_view();
+    std::lock_guard lock(view.mutex);
+    if (view.shared == nullptr)
+        return -1;
+    rte_tel_data_start_dict(data);
+    for (unsigned s = 0; s < view.shared->n_slaves; ++s) {
+        const SlaveRecord& record = view.shared->slaves[s];
+        rte_tel_data* entry = rte_tel_data_alloc();
+        if (entry == nullptr)
+            return -1;
+        rte_tel_data_start_dict(entry);
+        rte_tel_data_add_dict_u64(entry, "lcore", record.lcore.load());
+        rte_tel_data_add_dict_u64(entry, "launch_lcore", record.launch_lcore);
+        rte_tel_data_add_dict_int(entry, "pid", record.pid.load());
+        rte_tel_data_add_dict_string(entry, "state",
+                                     state_name(static_cast<SlaveState>(record.state.load())));
+        rte_tel_data_add_dict_u64(entry, "restarts", record.restarts.load());
+        rte_tel_data_add_dict_string(entry, "rx_ports", port_list(record).c_str());
+        rte_tel_data_add_dict_container(data, std::to_string(s).c_str(), entry, 0);
+    }
+    return 0;
+}
+
+struct PoolUsage {
+    uint64_t pools = 0;
+    uint64_t in_use = 0;
+};
+
+int stats_command(const char*, const char*, rte_tel_data* data)
+{
+    TelemetryView& view = telemetry_view();
+    std::lock_guard lock(view.mutex);
+    if (view.shared == nullptr)
+        return -1;
+    rte_tel_data_start_dict(data);
+    uint64_t total_tx = 0;
+    uint64_t total_rx = 0;
+    uint64_t total_dropped = 0;
+    for (uint16_t port : view.ports) {
+        const PortStatistics& stats = view.shared->port_stats[port];
+        rte_tel_data* entry = rte_tel_data_alloc();
+        if (entry == nullptr)
+            return -1;
+        mp::telemetry_dict(entry, {{"tx", stats.tx.load()},
+                                   {"rx", stats.rx.load()},
+                                   {"dropped", stats.dropped.load()}});
+        total_tx += stats.tx.load();
+        total_rx += stats.rx.load();
+        total_dropped += stats.dropped.load();
+        const std::string name = "port" + std::to_string(port);
+        rte_tel_data_add_dict_container(data, name.c_str(), entry, 0);
+    }
+    // Every mempool of the process: with the lock held none is being replaced.
+    PoolUsage usage;
+    rte_mempool_walk(
+        [](rte_mempool* pool, void* arg) {
+            auto* u = static_cast<PoolUsage*>(arg);
+            ++u->pools;
+            u->in_use += rte_mempool_in_use_count(pool);
+        },
+        &usage);
+    rte_tel_data_add_dict_u64(data, "total_tx", total_tx);
+    rte_tel_data_add_dict_u64(data, "total_rx", total_rx);
+    rte_tel_data_add_dict_u64(data, "total_dropped", total_dropped);
+    rte_tel_data_add_dict_u64(data, "mempools", usage.pools);
+    rte_tel_data_add_dict_u64(data, "mbufs_in_use", usage.in_use);
+    rte_tel_data_add_dict_u64(data, "recoveries", view.recoveries);
+    rte_tel_data_add_dict_u64(data, "last_recovery_us", view.last_recovery_us);
+    rte_tel_data_add_dict_u64(data, "worst_recovery_us", view.worst_recovery_us);
+    return 0;
+}
+
+// Publishes the shared state to the telemetry commands for its lifetime.
+class TelemetryPublisher {
+public:
+    TelemetryPublisher(const SharedState& shared, std::vector<uint16_t> ports)
+    {
+        TelemetryView& view = telemetry_view();
+        {
+            std::lock_guard lock(view.mutex);
+            view.shared = &shared;
+            view.ports = std::move(ports);
+        }
+        mp::register_telemetry("/l2fwd_fork/slaves", slaves_command,
+                               "The slave processes: lcore, pid, state, restarts, RX ports.");
+        mp::register_telemetry("/l2fwd_fork/stats", stats_command,
+                               "Port counters, mbufs in use, recoveries. No parameters.");
+    }
+    TelemetryPublisher(const TelemetryPublisher&) = delete;
+    TelemetryPublisher& operator=(const TelemetryPublisher&) = delete;
+    ~TelemetryPublisher()
+    {
+        std::lock_guard lock(telemetry_view().mutex);
+        telemetry_view().shared = nullptr;
+    }
+};
+
+void record_recovery(Clock::duration elapsed)
+{
+    TelemetryView& view = telemetry_view();
+    std::lock_guard lock(view.mutex);
+    const auto us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+    ++view.recoveries;
+    view.last_recovery_us = us;
+    view.worst_recovery_us = std::max(view.worst_recovery_us, us);
+}
+
+// ---- CPUs ------------------------------------------------------------------
+std::vector<unsigned> cpus_of(const rte_cpuset_t& set)
+{
+    std::vector<unsigned> cpus;
+    for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+        if (CPU_ISSET(cpu, &set))
+            cpus.push_back(cpu);
+    return cpus;
+}
+
+// Every CPU the master's lcores may run on: where floating slaves may run.
+std::vector<unsigned> master_cpus()
+{
+    rte_cpuset_t all;
+    CPU_ZERO(&all);
+    unsigned lcore = 0;
+    RTE_LCORE_FOREACH(lcore)
+    {
+        const rte_cpuset_t set = rte_lcore_cpuset(lcore);
+        CPU_OR(&all, &all, &set);
+    }
+    return cpus_of(all);
+}
+
+// ---- the master ------------------------------------------------------------
+struct MasterSetup {
+    Options options;
+    std::string program_path; // the file to exec for a slave
+    std::string argv0;
+    std::string file_prefix;
+    std::vector<std::string> inherited; // EAL options the slaves get too
+    std::vector<uint16_t> ports;
+    Topology topology;
+};
+
+class Master {
+public:
+    Master(SharedState& shared, PortPools& pools, MasterSetup setup)
+        : shared_(shared), pools_(pools), setup_(std::move(setup)),
+          lcore_ids_(shared.lcore_owner), supervisor_(setup_.topology.group, stop_timeout,
+                                                      max_failed_starts),
+          cpus_(master_cpus())
+    {
+        for (unsigned s = 0; s < setup_.topology.slaves.size(); ++s) {
+            slots_.push_back(std::make_unique<Slot>());
+            slots_.back()->master = this;
+            slots_.back()->index = s;
+        }
+    }
+    Master(const Master&) = delete;
+    Master& operator=(const Master&) = delete;
+
+    // On any way out: no slave and no launcher may outlive the master's objects.
+    ~Master()
+    {
+        while (true) {
+            bool waiting = false;
+            for (auto& slot : slots_) {
+                if (slot->collected)
+                    continue;
+                SlaveRecord& record = shared_.slaves[slot->index];
+                record.channel.command.store(static_cast<uint32_t>(Command::stop));
+                if (slot->ended.load(std::memory_order_acquire)) {
+                    rte_eal_wait_lcore(record.launch_lcore);
+                    slot->collected = true;
+                    continue;
+                }
+                if (const pid_t pid = record.pid.load(); pid > 0)
+                    kill(pid, SIGKILL);
+                waiting = true;
+            }
+            if (!waiting)
+                break;
+            std::this_thread::sleep_for(poll_interval);
+        }
+    }
+
+    // Starts the slaves and looks after them until Ctrl-C (or SIGTERM); returns
+    // once every slave has ended. Throws if a slave cannot be kept running.
+    void run()
+    {
+        for (unsigned s = 0; s < slots_.size(); ++s)
+            launch(s);
+        const auto period = std::chrono::seconds(setup_.options.stats_period);
+        auto next_stats = Clock::now() + period;
+        const bool tty = isatty(STDOUT_FILENO) != 0;
+        while (true) {
+            const Clock::time_point now = Clock::now();
+            notice_ready(now);
+            release_ready_groups();
+            collect_ended();
+            if (mp::QuitFlag::raised() && !supervisor_.shutting_down()) {
+                std::printf("\n\nSignal %d received, preparing to exit...\n",
+                            mp::QuitFlag::signal_number());
+                supervisor_.shutdown();
+            }
+            for (const Supervisor::Action& action : supervisor_.poll(now))
+                execute(action);
+            for (unsigned s = 0; s < slots_.size(); ++s)
+                shared_.slaves[s].state.store(static_cast<uint32_t>(supervisor_.state(s)));
+            if (supervisor_.shutting_down() && supervisor_.all_ended())
+                break;
+            if (period.count() > 0 && now >= next_stats && !supervisor_.shutting_down()) {
+                print_stats(stdout, shared_, setup_.ports, tty);
+                next_stats = now + period;
+            }
+            std::this_thread::sleep_for(poll_interval);
+        }
+        print_stats(stdout, shared_, setup_.ports, false);
+        if (!failure_.empty())
+            throw mp::StartupError(failure_);
+    }
+
+private:
+    struct Slot {
+        Master* master = nullptr;
+        unsigned index = 0;
+        std::atomic<bool> ended{false}; // set by the launcher: the exit notification
+        bool collected = true;          // the launcher's result has been handled
+        LaunchResult result;
+        pid_t previous_pid = 0;
+    };
+
+    static int launcher_main(void* arg)
+    {
+        auto& slot = *static_cast<Slot*>(arg);
+        slot.result = slot.master->start_and_wait(slot.index);
+        slot.ended.store(true, std::memory_order_release);
+        return 0;
+    }
+
+    // On the slave's worker lcore: pick its lcore id, start it, wait for its end.
+    LaunchResult start_and_wait(unsigned s) noexcept
+    {
+        SlaveRecord& record = shared_.slaves[s];
+        try {
+            unsigned lcore = record.launch_lcore;
+            std::vector<unsigned> cpus = cpus_of(rte_lcore_cpuset(lcore));
+            if (setup_.options.floating) {
+                const auto id = lcore_ids_.claim(owner_tag(s));
+                if (!id)
+                    throw mp::StartupError("no free lcore id left for a floating slave");
+                lcore = *id;
+                cpus = cpus_;
+            }
+            record.lcore.store(lcore, std::memory_order_release);
+            const auto argv = slave_argv({setup_.argv0, setup_.file_prefix, lcore, cpus,
+                                          setup_.inherited, s});
+            return run_slave_process(setup_.program_path, argv, [&](pid_t pid) {
+                record.pid.store(pid, std::memory_order_release);
+            });
+        } catch (const std::exception& e) {
+            LaunchResult result;
+            result.error = e.what();
+            result.ended_at = Clock::now();
+            return result;
+        }
+    }
+
+    static int32_t owner_tag(unsigned s) { return static_cast<int32_t>(s) + 1; }
+
+    void launch(unsigned s)
+    {
+        Slot& slot = *slots_[s];
+        SlaveRecord& record = shared_.slaves[s];
+        slot.previous_pid = record.pid.load();
+        record.pid.store(0);
+        record.ready_pid.store(0);
+        record.channel.command.store(static_cast<uint32_t>(Command::none));
+        record.channel.ack.store(static_cast<uint32_t>(Command::none));
+        slot.ended.store(false);
+        slot.collected = false;
+        supervisor_.launched(s);
+        record.state.store(static_cast<uint32_t>(SlaveState::starting));
+        mp::check(rte_eal_remote_launch(&Master::launcher_main, &slot, record.launch_lcore),
+                  mp::strprintf("cannot launch slave %u on lcore %u", s, record.launch_lcore));
+    }
+
+    // Slaves that have started forwarding; completed recoveries.
+    void notice_ready(Clock::time_point now)
+    {
+        for (unsigned s = 0; s < slots_.size(); ++s) {
+            if (supervisor_.state(s) != SlaveState::starting)
+                continue;
+            SlaveRecord& record = shared_.slaves[s];
+            const pid_t pid = record.pid.load(std::memory_order_acquire);
+            if (pid <= 0 || record.ready_pid.load(std::memory_order_acquire) != pid)
+                continue;
+            const auto recovery = supervisor_.ready(s, now);
+            if (slots_[s]->previous_pid == 0)
+                mp::log(RTE_LOG_INFO, "slave %u forwarding: lcore %u, pid %d, RX port(s) %s", s,
+                        record.lcore.load(), pid, port_list(record).c_str());
+            if (!recovery)
+                continue;
+            for (unsigned m : recovery->members)
+                mp::log(RTE_LOG_INFO,
+                        "slave %u restarted: lcore %u, old pid %d, new pid %d, recovery %.1f ms",
+                        m, shared_.slaves[m].lcore.load(), slots_[m]->previous_pid,
+                        shared_.slaves[m].pid.load(), to_ms(recovery->elapsed()));
+            record_recovery(recovery->elapsed());
+        }
+    }
+
+    // Slaves wait once ready; a group goes when all its slaves are ready.
+    void release_ready_groups()
+    {
+        for (unsigned s = 0; s < slots_.size(); ++s) {
+            CommandChannel& channel = shared_.slaves[s].channel;
+            if (supervisor_.state(s) != SlaveState::running ||
+                channel.command.load() != static_cast<uint32_t>(Command::none))
+                continue;
+            bool all_ready = true;
+            for (unsigned m : setup_.topology.group_of(s))
+                all_ready = all_ready && supervisor_.state(m) == SlaveState::running;
+            if (all_ready)
+                for (unsigned m : setup_.topology.group_of(s))
+                    shared_.slaves[m].channel.command.store(static_cast<uint32_t>(Command::go),
+                                                            std::memory_order_release);
+        }
+    }
+
+    // Launchers that have returned: their slave has ended.
+    void collect_ended()
+    {
+        for (unsigned s = 0; s < slots_.size(); ++s) {
+            Slot& slot = *slots_[s];
+            if (slot.collected || !slot.ended.load(std::memory_order_acquire))
+                continue;
+            SlaveRecord& record = shared_.slaves[s];
+            rte_eal_wait_lcore(record.launch_lcore);
+            slot.collected = true;
+            const bool asked = supervisor_.ended(s, slot.result.ended_at);
+            const unsigned lcore = record.lcore.load();
+            // The slave's resources that do not wait for its group: its lcore
+            // id (the pools it used are renewed before anyone runs on them)
+            // and the multi-process socket file EAL left for it.
+            if (setup_.options.floating)
+                lcore_ids_.release(lcore, owner_tag(s));
+            remove_mp_socket(slot.result.pid);
+            if (asked)
+                mp::log(RTE_LOG_INFO, "slave %u stopped: lcore %u, pid %d, %s%s", s, lcore,
+                        slot.result.pid, describe_end(slot.result).c_str(),
+                        record.channel.ack.load() == static_cast<uint32_t>(Command::stop)
+                            ? " (STOP acknowledged)"
+                            : "");
+            else
+                mp::log(RTE_LOG_WARNING, "slave %u died: lcore %u, pid %d, %s", s, lcore,
+                        slot.result.pid, describe_end(slot.result).c_str());
+        }
+    }
+
+    void execute(const Supervisor::Action& action)
+    {
+        SlaveRecord& record = shared_.slaves[action.slave];
+        switch (action.kind) {
+        case Supervisor::Action::Kind::stop:
+            record.channel.command.store(static_cast<uint32_t>(Command::stop),
+                                         std::memory_order_release);
+            if (action.cause != action.slave)
+                mp::log(RTE_LOG_INFO, "stopping slave %u (lcore %u, pid %d): it depends on "
+                        "slave %u",
+                        action.slave, record.lcore.load(), record.pid.load(), action.cause);
+            break;
+        case Supervisor::Action::Kind::kill:
+            if (const pid_t pid = record.pid.load(); pid > 0 && !slots_[action.slave]->ended) {
+                mp::log(RTE_LOG_WARNING, "slave %u (pid %d) did not stop within %lld ms: "
+                        "killing it",
+                        action.slave, pid, static_cast<long long>(stop_timeout.count()));
+                kill(pid, SIGKILL);
+            }
+            break;
+        case Supervisor::Action::Kind::restart:
+            reclaim(action.members);
+            for (unsigned m : action.members) {
+                shared_.slaves[m].restarts.fetch_add(1);
+                launch(m);
+            }
+            break;
+        case Supervisor::Action::Kind::give_up:
+            failure_ = mp::strprintf("slave %u (lcore %u) ended %u times in a row before it "
+                                     "could forward: giving up (see its messages above)",
+                                     action.slave, record.launch_lcore, max_failed_starts);
+            mp::log(RTE_LOG_ERR, "%s", failure_.c_str());
+            supervisor_.shutdown();
+            break;
+        }
+    }
+
+    // Every slave of the group has ended: make their ports and pools new.
+    void reclaim(const std::vector<unsigned>& members)
+    {
+        std::vector<uint16_t> ports;
+        for (unsigned m : members)
+            for (unsigned i = 0; i < shared_.slaves[m].n_rx_ports; ++i)
+                ports.push_back(shared_.slaves[m].rx_ports[i]);
+        const Clock::time_point start = Clock::now();
+        std::lock_guard lock(telemetry_view().mutex);
+        // Stopping a port also frees the mbufs its TX ring still holds.
+        for (uint16_t port : ports)
+            if (const int ret = rte_eth_dev_stop(port); ret != 0)
+                mp::log(RTE_LOG_WARNING, "port %u: cannot stop: %s", port,
+                        mp::rte_error_text(ret));
+        for (uint16_t port : ports)
+            pools_.renew(port);
+        for (uint16_t port : ports)
+            mp::check(rte_eth_dev_start(port), mp::strprintf("port %u: cannot start again",
+                                                             port));
+        std::string text;
+        for (uint16_t port : ports) {
+            text += mp::strprintf(" %u (mbuf_pool_p%u.%u)", port, port, pools_.generation(port));
+        }
+        mp::log(RTE_LOG_INFO, "ports%s stopped, given fresh mbuf pools and started in %.1f ms",
+                text.c_str(), to_ms(Clock::now() - start));
+    }
+
+    // EAL names a secondary's socket mp_socket_<pid>_<tsc>; a secondary that
+    // does not run rte_eal_cleanup() leaves it behind.
+    static void remove_mp_socket(pid_t pid)
+    {
+        if (pid <= 0)
+            return;
+        const std::string prefix = "mp_socket_" + std::to_string(pid) + "_";
+        std::error_code error;
+        for (const auto& file :
+             std::filesystem::directory_iterator(rte_eal_get_runtime_dir(), error))
+            if (file.path().filename().string().starts_with(prefix))
+                std::filesystem::remove(file.path(), error);
+    }
+
+    SharedState& shared_;
+    PortPools& pools_;
+    MasterSetup setup_;
+    LcoreIdAllocator lcore_ids_;
+    Supervisor supervisor_;
+    std::vector<unsigned> cpus_;
+    std::vector<std::unique_ptr<Slot>> slots_;
+    std::string failure_;
+};
+
+void print_plan(const Topology& topology)
+{
+    for (const SlavePlan& slave : topology.slaves)
+        for (uint16_t port : slave.rx_ports)
+            std::printf("Lcore %u: RX port %u TX port %u\n", slave.lcore, port,
+                        topology.dst_port.at(port));
+    for (const std::string& line : topology.pairings)
+        std::printf("%s\n", line.c_str());
+}
+
+} // namespace
+
+int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_line)
+{
+    mp::require_lcores(3, "the master and at least two slaves");
+    MasterSetup setup;
+    setup.options = options;
+    setup.ports = mp::ports_from_mask(options.portmask);
+    setup.topology = plan_topology(setup.ports, mp::worker_lcores(), options.ports_per_lcore);
+    setup.program_path = std::filesystem::read_symlink("/proc/self/exe").string();
+    setup.argv0 = command_line.argv0;
+    setup.file_prefix = eal.file_prefix();
+    setup.inherited = inherited_eal_args(command_line.eal_args);
+    print_plan(setup.topology);
+
+    auto shared = mp::Memzone<SharedState>::reserve(shared_memzone_name);
+    shared->master_pid = getpid();
+    shared->n_slaves = static_cast<uint32_t>(setup.topology.slaves.size());
+    shared->portmask = options.portmask;
+    for (const auto& [port, dst] : setup.topology.dst_port)
+        shared->dst_port[port] = dst;
+    for (unsigned s = 0; s < shared->n_slaves; ++s) {
+        const SlavePlan& plan = setup.topology.slaves[s];
+        SlaveRecord& record = shared->slaves[s];
+        record.launch_lcore = static_cast<uint16_t>(plan.lcore);
+        record.n_rx_ports = static_cast<uint16_t>(plan.rx_ports.size());
+        std::copy(plan.rx_ports.begin(), plan.rx_ports.end(), record.rx_ports);
+        record.lcore.store(plan.lcore);
+    }
+    std::vector<unsigned> master_lcores;
+    unsigned lcore = 0;
+    RTE_LCORE_FOREACH(lcore)
+    {
+        master_lcores.push_back(lcore);
+    }
+    LcoreIdAllocator(shared->lcore_owner).reset(master_lcores);
+
+    PortPools pools(setup.ports);
+    for (uint16_t port : setup.ports) {
+        mp::setup_port(port, pools.pool(port), mp::PortSetup{});
+        mp::check(rte_eth_macaddr_get(port, &shared->port_mac[port]),
+                  mp::strprintf("port %u: cannot get its MAC address", port));
+        std::printf("Port %u, MAC address: " RTE_ETHER_ADDR_PRT_FMT "\n\n", port,
+                    RTE_ETHER_ADDR_BYTES(&shared->port_mac[port]));
+    }
+    // The master owns the ports: it stops and closes them after its slaves.
+    mp::PortsGuard ports_guard(setup.ports);
+    mp::wait_for_links(setup.ports);
+
+    TelemetryPublisher telemetry(*shared, setup.ports);
+    eal.mark_ready();
+    Master master(*shared, pools, std::move(setup));
+    master.run();
+    return 0;
+}
+
+} // namespace l2fwd_fork

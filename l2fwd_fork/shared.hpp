@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// What the master and its slaves share, in one memzone the master reserves.
+// Plain data and atomics only: the slaves are other processes.
+//
+//   master writes                         slaves write
+//   ───────────────────────────────────   ──────────────────────────────────
+//   port pairs and MACs, slave plans      port counters (one writer each)
+//   lcore id table (claims, releases)     ready_pid when forwarding
+//   pid, lcore, state, restarts           ack on their command channel
+//   command (STOP) per slave
+
+#include <atomic>
+#include <cstdint>
+
+#include <rte_ether.h>
+#include <rte_lcore.h>
+
+#include "options.hpp"
+
+namespace l2fwd_fork {
+
+inline constexpr const char* shared_memzone_name = "l2fwd_fork_shared";
+
+// A slave that is ready waits for `go`, which the master gives once every
+// slave of its group is ready: slaves that share port pairs start together,
+// and a new slave does not busy-poll a CPU while its partner is initialising.
+enum class Command : uint32_t { none = 0, stop = 1, go = 2 };
+
+// Master -> slave: the command word; slave -> master: the ack word. Two atomic
+// words rather than rings: a slave killed at any instant cannot leave them
+// half-updated, so nothing needs repairing after a death.
+struct CommandChannel {
+    std::atomic<uint32_t> command;
+    std::atomic<uint32_t> ack;
+};
+
+struct alignas(RTE_CACHE_LINE_SIZE) SlaveRecord {
+    // The plan, fixed before the first launch.
+    uint16_t launch_lcore;
+    uint16_t n_rx_ports;
+    uint16_t rx_ports[max_rx_ports_per_lcore];
+    // This launch (written by the master).
+    std::atomic<uint32_t> lcore;   // the lcore id the slave runs as
+    std::atomic<int32_t> pid;
+    std::atomic<uint32_t> state;   // a SlaveState, for telemetry
+    std::atomic<uint32_t> restarts;
+    // Written by the slave once it is ready to forward.
+    std::atomic<int32_t> ready_pid;
+    CommandChannel channel;
+};
+
+// Upstream's per-port counters, split by writer so that the two slaves that
+// update one port do not share a cache line: the port's receiver counts rx, the
+// slave transmitting on it (the receiver of its pair) counts tx and dropped.
+struct PortStatistics {
+    alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint64_t> rx;
+    alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint64_t> tx;
+    std::atomic<uint64_t> dropped;
+};
+
+// Adds to a counter that only the calling process writes: a plain load and
+// store, no locked instruction on the fast path.
+inline void add(std::atomic<uint64_t>& counter, uint64_t n) noexcept
+{
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+struct SharedState {
+    int32_t master_pid;
+    uint32_t n_slaves;
+    uint64_t portmask;
+    uint16_t dst_port[RTE_MAX_ETHPORTS];
+    rte_ether_addr port_mac[RTE_MAX_ETHPORTS];
+    std::atomic<int32_t> lcore_owner[RTE_MAX_LCORE]; // see lcore_ids.hpp
+    SlaveRecord slaves[RTE_MAX_LCORE];
+    PortStatistics port_stats[RTE_MAX_ETHPORTS];
+};
+
+static_assert(std::atomic<uint64_t>::is_always_lock_free &&
+              std::atomic<int32_t>::is_always_lock_free);
+
+} // namespace l2fwd_fork

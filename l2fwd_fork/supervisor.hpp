@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// The master's bookkeeping of its slaves, as a state machine with no DPDK and
+// no processes in it: the master feeds it events (a slave was launched, is
+// forwarding, has ended) and carries out the actions it returns (send STOP,
+// kill, reclaim and relaunch a group, give up). The unit tests drive it with
+// made-up times.
+//
+// Recovery of a group (the slaves that share port pairs):
+//
+//   slave dies ──> STOP to every other member still running or starting
+//              ──> each exits (or is killed when the stop timeout passes)
+//              ──> all exited: restart (the master reclaims their resources
+//                  and launches new slaves)
+//              ──> all forwarding: recovery done, timed from the death
+//
+// A slave that keeps dying before it forwards makes the master give up rather
+// than restart it forever.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace l2fwd_fork {
+
+enum class SlaveState : uint32_t {
+    idle,     // not launched yet
+    starting, // launched, not forwarding yet
+    running,  // forwarding
+    stopping, // STOP sent, not ended yet
+    exited,   // the process has ended
+};
+
+inline const char* state_name(SlaveState state) noexcept
+{
+    switch (state) {
+    case SlaveState::idle: return "idle";
+    case SlaveState::starting: return "starting";
+    case SlaveState::running: return "running";
+    case SlaveState::stopping: return "stopping";
+    case SlaveState::exited: return "exited";
+    }
+    return "?";
+}
+
+class Supervisor {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    struct Action {
+        enum class Kind { stop, kill, restart, give_up };
+        Kind kind;
+        unsigned slave = 0;            // stop, kill, give_up
+        unsigned cause = 0;            // stop: the slave whose end caused it
+        std::vector<unsigned> members; // restart: the group, in order
+    };
+
+    struct Recovery {
+        std::vector<unsigned> members;
+        unsigned cause = 0;       // the slave that died first
+        Clock::time_point died_at;
+        Clock::time_point done_at;
+        Clock::duration elapsed() const { return done_at - died_at; }
+    };
+
+    // `group[s]` is slave s's dependency group (see topology.hpp).
+    Supervisor(std::vector<unsigned> group, Clock::duration stop_timeout,
+               unsigned max_failed_starts)
+        : group_(std::move(group)), slaves_(group_.size()), stop_timeout_(stop_timeout),
+          max_failed_starts_(max_failed_starts)
+    {
+        unsigned groups = 0;
+        for (unsigned g : group_)
+            groups = g + 1 > groups ? g + 1 : groups;
+        recoveries_.resize(groups);
+    }
+
+    std::size_t size() const noexcept { return slaves_.size(); }
+    SlaveState state(unsigned s) const noexcept { return slaves_[s].state; }
+    unsigned group(unsigned s) const noexcept { return group_[s]; }
+    bool recovering(unsigned s) const noexcept { return recoveries_[group_[s]].active; }
+    bool shutting_down() const noexcept { return shutting_down_; }
+
+    void launched(unsigned s)
+    {
+        slaves_[s].state = SlaveState::starting;
+        slaves_[s].stop_sent = false;
+        slaves_[s].killed = false;
+    }
+
+    // The slave forwards. Returns the recovery its group has completed, if any.
+    std::optional<Recovery> ready(unsigned s, Clock::time_point now)
+    {
+        Slave& slave = slaves_[s];
+        if (slave.state != SlaveState::starting)
+            return std::nullopt;
+        slave.state = SlaveState::running;
+        slave.failed_starts = 0;
+        GroupRecovery& recovery = recoveries_[group_[s]];
+        if (!recovery.active || !recovery.relaunched)
+            return std::nullopt;
+        for (unsigned m = 0; m < slaves_.size(); ++m)
+            if (group_[m] == group_[s] && slaves_[m].state != SlaveState::running)
+                return std::nullopt;
+        recovery.active = false;
+        return Recovery{members_of(group_[s]), recovery.cause, recovery.died_at, now};
+    }
+
+    // The slave's process has ended at `when`. Returns true if the master had
+    // asked it to stop (a death otherwise).
+    bool ended(unsigned s, Clock::time_point when)
+    {
+        Slave& slave = slaves_[s];
+        const bool asked = slave.stop_sent;
+        if (slave.state == SlaveState::starting && !asked)
+            ++slave.failed_starts;
+        slave.state = SlaveState::exited;
+        if (shutting_down_)
+            return asked;
+        GroupRecovery& recovery = recoveries_[group_[s]];
+        if (!recovery.active) {
+            recovery = GroupRecovery{true, false, s, when};
+        } else if (recovery.relaunched) {
+            // A new slave died before its group was whole again: go round once more.
+            recovery.relaunched = false;
+        }
+        return asked;
+    }
+
+    // Stop everything; nothing is restarted from now on.
+    void shutdown() noexcept { shutting_down_ = true; }
+
+    bool all_ended() const noexcept
+    {
+        for (const Slave& slave : slaves_)
+            if (slave.state != SlaveState::exited && slave.state != SlaveState::idle)
+                return false;
+        return true;
+    }
+
+    // What the master must do now.
+    std::vector<Action> poll(Clock::time_point now)
+    {
+        std::vector<Action> actions;
+        for (unsigned g = 0; g < recoveries_.size(); ++g) {
+            GroupRecovery& recovery = recoveries_[g];
+            if (shutting_down_ || !recovery.active || recovery.relaunched)
+                continue;
+            bool all_exited = true;
+            for (unsigned s : members_of(g)) {
+                if (slaves_[s].failed_starts >= max_failed_starts_ && !gave_up_) {
+                    gave_up_ = true;
+                    actions.push_back({Action::Kind::give_up, s, s, {}});
+                }
+                stop_or_kill(s, recovery.cause, now, actions);
+                all_exited = all_exited && slaves_[s].state == SlaveState::exited;
+            }
+            if (all_exited && !gave_up_) {
+                recovery.relaunched = true;
+                actions.push_back({Action::Kind::restart, 0, recovery.cause, members_of(g)});
+            }
+        }
+        if (shutting_down_)
+            for (unsigned s = 0; s < slaves_.size(); ++s)
+                stop_or_kill(s, s, now, actions);
+        return actions;
+    }
+
+private:
+    struct Slave {
+        SlaveState state = SlaveState::idle;
+        bool stop_sent = false;
+        bool killed = false;
+        Clock::time_point stop_deadline{};
+        unsigned failed_starts = 0; // ended before forwarding, in a row
+    };
+    struct GroupRecovery {
+        bool active = false;
+        bool relaunched = false;
+        unsigned cause = 0;
+        Clock::time_point died_at{};
+    };
+
+    std::vector<unsigned> members_of(unsigned g) const
+    {
+        std::vector<unsigned> members;
+        for (unsigned s = 0; s < group_.size(); ++s)
+            if (group_[s] == g)
+                members.push_back(s);
+        return members;
+    }
+
+    void stop_or_kill(unsigned s, unsigned cause, Clock::time_point now,
+                      std::vector<Action>& actions)
+    {
+        Slave& slave = slaves_[s];
+        if (slave.state == SlaveState::starting || slave.state == SlaveState::running) {
+            slave.state = SlaveState::stopping;
+            slave.stop_sent = true;
+            slave.stop_deadline = now + stop_timeout_;
+            actions.push_back({Action::Kind::stop, s, cause, {}});
+        } else if (slave.state == SlaveState::stopping && !slave.killed &&
+                   now >= slave.stop_deadline) {
+            slave.killed = true;
+            actions.push_back({Action::Kind::kill, s, cause, {}});
+        }
+    }
+
+    std::vector<unsigned> group_;
+    std::vector<Slave> slaves_;
+    std::vector<GroupRecovery> recoveries_;
+    Clock::duration stop_timeout_;
+    unsigned max_failed_starts_;
+    bool shutting_down_ = false;
+    bool gave_up_ = false;
+};
+
+} // namespace l2fwd_fork
