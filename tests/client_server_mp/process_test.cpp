@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// mp_server and mp_client as real processes on net_null ports: traffic shared
+// between two clients with books that balance, interoperability with the
+// upstream programs both ways, clients killed with SIGKILL and restarted, and
+// every refusal (one line on stderr, exit code 1).
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <memory>
+#include <random>
+#include <regex>
+#include <thread>
+
+#include "process.hpp"
+
+using namespace mptest;
+
+namespace {
+
+struct ClientLine {
+    unsigned long long rx = 0, rx_drop = 0, tx = 0, tx_drop = 0;
+};
+struct Screen {
+    std::vector<unsigned long long> port_rx, port_tx;
+    std::vector<ClientLine> clients;
+};
+
+// The last complete statistics screen (upstream layout) with `clients` clients.
+std::optional<Screen> last_screen(const std::string& text, std::size_t clients)
+{
+    static const std::regex port_re(R"(Port (\d+) - rx: +(\d+)\ttx: +(\d+)\n)");
+    static const std::regex client_re(
+        R"(Client +(\d+) - rx: +(\d+), rx_drop: +(\d+)\n +tx: +(\d+), tx_drop: +(\d+)\n)");
+    std::size_t end = text.size();
+    while (true) {
+        const std::size_t start = text.rfind("PORTS\n-----\n", end);
+        if (start == std::string::npos)
+            return std::nullopt;
+        const std::string block = text.substr(start, end - start);
+        Screen screen;
+        for (std::sregex_iterator it(block.begin(), block.end(), port_re), last; it != last; ++it) {
+            screen.port_rx.push_back(std::stoull((*it)[2]));
+            screen.port_tx.push_back(std::stoull((*it)[3]));
+        }
+        for (std::sregex_iterator it(block.begin(), block.end(), client_re), last; it != last;
+             ++it)
+            screen.clients.push_back({std::stoull((*it)[2]), std::stoull((*it)[3]),
+                                      std::stoull((*it)[4]), std::stoull((*it)[5])});
+        if (screen.clients.size() == clients && !screen.port_rx.empty())
+            return screen;
+        if (start == 0)
+            return std::nullopt;
+        end = start - 1;
+    }
+}
+
+// Waits until `value(screen)` of a newer screen exceeds `above`; returns it (0 on timeout).
+template <class Value>
+unsigned long long wait_for_screen_value(Process& server, std::size_t clients, Value value,
+                                         unsigned long long above,
+                                         std::chrono::milliseconds timeout = 20s)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline && server.running()) {
+        if (const auto screen = last_screen(server.output(), clients)) {
+            const unsigned long long v = value(*screen);
+            if (v > above)
+                return v;
+        }
+        std::this_thread::sleep_for(200ms);
+    }
+    return 0;
+}
+
+const auto client_rx = [](unsigned c) { return [c](const Screen& s) { return s.clients[c].rx; }; };
+const auto client_tx = [](unsigned c) { return [c](const Screen& s) { return s.clients[c].tx; }; };
+
+std::vector<std::string> server_cmd(const DpdkPrefix& prefix, std::string_view app = "3",
+                                    std::string_view clients = "2",
+                                    std::string program = binary("mp_server"),
+                                    std::string_view lcores = "0@0",
+                                    std::initializer_list<std::string_view> extra = {})
+{
+    return args({{std::move(program)},
+                 eal_args(prefix, lcores, {"net_null0", "net_null1"}, extra),
+                 {"--", "-p", std::string(app), "-n", std::string(clients)}});
+}
+
+std::vector<std::string> client_cmd(const DpdkPrefix& prefix, std::string_view lcores,
+                                    std::string_view id, std::string program = binary("mp_client"),
+                                    std::string_view proc_type = "--proc-type=auto")
+{
+    return args({{std::move(program)}, eal_args(prefix, lcores, {}, {proc_type}),
+                 {"--", "-n", std::string(id)}});
+}
+
+// "Client N - rx: a, tx: b, tx_drop: c", printed by our client at exit.
+ClientLine client_totals(const Process& client)
+{
+    static const std::regex re(R"(Client \d+ - rx: (\d+), tx: (\d+), tx_drop: (\d+))");
+    std::smatch m;
+    const std::string out = client.output();
+    ClientLine line;
+    if (std::regex_search(out, m, re)) {
+        line.rx = std::stoull(m[1]);
+        line.tx = std::stoull(m[2]);
+        line.tx_drop = std::stoull(m[3]);
+    }
+    return line;
+}
+
+void stop(Process& p, int expected_code = 0)
+{
+    p.signal(SIGINT);
+    const auto exit = p.wait_exit(30s);
+    ASSERT_TRUE(exit) << "did not stop on SIGINT: " << p.output();
+    EXPECT_EQ(exit->code, expected_code) << p.output();
+}
+
+// Port rx (all ports) = what the clients got + what their full rings refused.
+void expect_server_books_balance(const Screen& s)
+{
+    unsigned long long port_rx = 0, client_total = 0;
+    for (auto v : s.port_rx)
+        port_rx += v;
+    for (const ClientLine& c : s.clients)
+        client_total += c.rx + c.rx_drop;
+    EXPECT_GT(port_rx, 0U);
+    EXPECT_EQ(port_rx, client_total);
+}
+
+unsigned long long left_in_ring(const std::string& server_output, unsigned client)
+{
+    return last_number_after(server_output,
+                             "Client " + std::to_string(client) + ": ")
+        .value_or(~0ULL);
+}
+
+TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
+{
+    DpdkPrefix prefix("csmp_two");
+    Process server(server_cmd(prefix));
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    Process c0(client_cmd(prefix, "1@1", "0"));
+    Process c1(client_cmd(prefix, "2@1", "1"));
+    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 30s)) << c0.output();
+    ASSERT_TRUE(c1.expect("Client process 1 handling packets", 30s)) << c1.output();
+
+    // Both clients' rx grow.
+    const auto first0 = wait_for_screen_value(server, 2, client_tx(0), 0);
+    const auto first1 = wait_for_screen_value(server, 2, client_tx(1), 0);
+    ASSERT_GT(first0, 0U) << server.output().substr(server.output().size() - 600);
+    ASSERT_GT(first1, 0U);
+    EXPECT_GT(wait_for_screen_value(server, 2, client_tx(0), first0), first0);
+    EXPECT_GT(wait_for_screen_value(server, 2, client_tx(1), first1), first1);
+    std::this_thread::sleep_for(2s);
+
+    stop(c0);
+    stop(c1);
+    const ClientLine t0 = client_totals(c0), t1 = client_totals(c1);
+    ASSERT_GT(t0.rx, 0U) << c0.output();
+    ASSERT_GT(t1.rx, 0U) << c1.output();
+    // Nothing left buffered after Ctrl-C: every packet read went out or was dropped.
+    EXPECT_EQ(t0.rx, t0.tx + t0.tx_drop);
+    EXPECT_EQ(t1.rx, t1.tx + t1.tx_drop);
+    // Two equal clients on one CPU get about the same share.
+    const double ratio = static_cast<double>(std::min(t0.rx, t1.rx)) / std::max(t0.rx, t1.rx);
+    EXPECT_GT(ratio, 0.8) << "client 0 rx " << t0.rx << ", client 1 rx " << t1.rx;
+
+    stop(server);
+    const std::string out = server.output();
+    ASSERT_NE(out.find("final statistics:"), std::string::npos) << out;
+    const auto screen = last_screen(out, 2);
+    ASSERT_TRUE(screen) << out;
+    expect_server_books_balance(*screen);
+    // What the server put in each ring = what the client read + what is still there.
+    EXPECT_EQ(screen->clients[0].rx, t0.rx + left_in_ring(out, 0));
+    EXPECT_EQ(screen->clients[1].rx, t1.rx + left_in_ring(out, 1));
+    // The clients' TX counters in the shared port info are theirs.
+    EXPECT_EQ(screen->clients[0].tx, t0.tx);
+    EXPECT_EQ(screen->clients[1].tx + screen->clients[1].tx_drop, t1.tx + t1.tx_drop);
+    EXPECT_EQ(screen->port_tx[0] + screen->port_tx[1], t0.tx + t1.tx);
+}
+
+TEST(ClientServerMp, StatisticsWithASecondLcoreAndThroughTelemetry)
+{
+    DpdkPrefix prefix("csmp_lcore");
+    Process server(server_cmd(prefix, "3", "1", binary("mp_server"), "0@0,3@0"));
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    ASSERT_TRUE(server.expect("Core 3 displaying statistics", 10s)) << server.output();
+    Process c0(client_cmd(prefix, "1@1", "0"));
+    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 30s)) << c0.output();
+    EXPECT_GT(wait_for_screen_value(server, 1, client_tx(0), 0), 0U);
+
+    const std::string telemetry = dpdk_tool("dpdk-telemetry.py");
+    if (!telemetry.empty()) {
+        Process query({"/bin/sh", "-c",
+                       "echo /mp_server/stats | " + telemetry + " -f " + prefix.name()});
+        ASSERT_TRUE(query.expect_regex(R"re("client_0_tx": [1-9])re", 20s)) << query.output();
+        EXPECT_NE(query.output().find("\"port_1_rx\""), std::string::npos) << query.output();
+        query.wait_exit(10s);
+    }
+    stop(c0);
+    stop(server);
+    const auto screen = last_screen(server.output(), 1);
+    ASSERT_TRUE(screen);
+    expect_server_books_balance(*screen);
+}
+
+TEST(ClientServerMp, UpstreamServerWithOurClients)
+{
+    const std::string upstream_server = upstream("mp_server");
+    if (upstream_server.empty())
+        GTEST_SKIP() << "upstream mp_server not built";
+    DpdkPrefix prefix("csmp_upsrv");
+    // Upstream shows statistics only from a second lcore.
+    Process server(server_cmd(prefix, "3", "2", upstream_server, "0@0,3@0"));
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    Process c0(client_cmd(prefix, "1@1", "0"));
+    Process c1(client_cmd(prefix, "2@1", "1"));
+    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 30s)) << c0.output();
+    ASSERT_TRUE(c1.expect("Client process 1 handling packets", 30s)) << c1.output();
+    EXPECT_NE(c0.output().find("no memzone 'MProc_config'"), std::string::npos) << c0.output();
+
+    EXPECT_GT(wait_for_screen_value(server, 2, client_tx(0), 0, 30s), 0U) << server.output();
+    EXPECT_GT(wait_for_screen_value(server, 2, client_tx(1), 0, 30s), 0U);
+    stop(c0);
+    stop(c1);
+    const ClientLine t0 = client_totals(c0), t1 = client_totals(c1);
+    EXPECT_GT(t0.rx, 0U);
+    EXPECT_GT(t1.rx, 0U);
+    EXPECT_EQ(t0.rx, t0.tx + t0.tx_drop);
+    EXPECT_EQ(t1.rx, t1.tx + t1.tx_drop);
+    stop(server);
+}
+
+TEST(ClientServerMp, OurServerWithUpstreamClients)
+{
+    const std::string upstream_client = upstream("mp_client");
+    if (upstream_client.empty())
+        GTEST_SKIP() << "upstream mp_client not built";
+    DpdkPrefix prefix("csmp_upcli");
+    Process server(server_cmd(prefix));
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    Process c0(client_cmd(prefix, "1@1", "0", upstream_client));
+    Process c1(client_cmd(prefix, "2@1", "1", upstream_client));
+    // Upstream's client prints through a full stdout buffer: wait for its log line.
+    ASSERT_TRUE(c0.expect("APP: Finished Process Init.", 30s)) << c0.output();
+    ASSERT_TRUE(c1.expect("APP: Finished Process Init.", 30s)) << c1.output();
+
+    const auto tx0 = wait_for_screen_value(server, 2, client_tx(0), 0, 30s);
+    const auto tx1 = wait_for_screen_value(server, 2, client_tx(1), 0, 30s);
+    EXPECT_GT(tx0, 0U) << server.output();
+    EXPECT_GT(tx1, 0U);
+    EXPECT_GT(wait_for_screen_value(server, 2, client_tx(0), tx0), tx0);
+    c0.kill(); // upstream's client has no Ctrl-C handling of its own
+    c1.kill();
+    stop(server);
+    const auto screen = last_screen(server.output(), 2);
+    ASSERT_TRUE(screen);
+    expect_server_books_balance(*screen);
+}
+
+TEST(ClientServerMp, KilledClientRestartsAndTheOtherNeverStops)
+{
+    DpdkPrefix prefix("csmp_kill");
+    Process server(server_cmd(prefix));
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    Process c0(client_cmd(prefix, "1@1", "0"));
+    auto c1 = std::make_unique<Process>(client_cmd(prefix, "2@1", "1"));
+    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 30s)) << c0.output();
+    ASSERT_TRUE(c1->expect("Client process 1 handling packets", 30s)) << c1->output();
+
+    std::mt19937 random(std::random_device{}());
+    std::uniform_int_distribution<int> pause_ms(20, 700);
+    unsigned long long rx0 = wait_for_screen_value(server, 2, client_rx(0), 0);
+    unsigned long long tx1 = wait_for_screen_value(server, 2, client_tx(1), 0);
+    ASSERT_GT(rx0, 0U);
+    ASSERT_GT(tx1, 0U);
+    for (int cycle = 0; cycle < 10; ++cycle) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
+        c1->kill();
+        c1 = std::make_unique<Process>(client_cmd(prefix, "2@1", "1"));
+        ASSERT_TRUE(c1->expect("Client process 1 handling packets", 30s))
+            << "cycle " << cycle << ": " << c1->output();
+        // The restarted client forwards again, and client 0 kept going.
+        const auto now_tx1 = wait_for_screen_value(server, 2, client_tx(1), tx1);
+        ASSERT_GT(now_tx1, tx1) << "cycle " << cycle << ": the restarted client does not forward";
+        const auto now_rx0 = wait_for_screen_value(server, 2, client_rx(0), rx0);
+        ASSERT_GT(now_rx0, rx0) << "cycle " << cycle << ": client 0 stopped";
+        tx1 = now_tx1;
+        rx0 = now_rx0;
+        ASSERT_TRUE(c0.running()) << c0.output();
+    }
+    // Still going after the last restart.
+    EXPECT_GT(wait_for_screen_value(server, 2, client_rx(0), rx0), rx0);
+    stop(*c1);
+    stop(c0);
+    const ClientLine t1 = client_totals(*c1);
+    EXPECT_GT(t1.rx, 0U);
+    EXPECT_EQ(t1.rx, t1.tx + t1.tx_drop);
+    stop(server);
+    const auto screen = last_screen(server.output(), 2);
+    ASSERT_TRUE(screen);
+    expect_server_books_balance(*screen);
+}
+
+// One line "<program>: error: <text>" on stderr and exit code 1.
+void expect_refusal(Process& p, const std::string& text)
+{
+    const auto exit = p.wait_exit(30s);
+    ASSERT_TRUE(exit) << p.output();
+    EXPECT_EQ(exit->code, 1) << p.output();
+    EXPECT_NE(p.errors().find(text), std::string::npos) << "expected: " << text << "\n"
+                                                        << p.errors();
+}
+
+TEST(ClientServerMp, ServerRefusesBadArguments)
+{
+    struct Case {
+        std::string mask, clients, message;
+    };
+    const Case cases[] = {
+        {"3", "0", "mp_server: error: invalid value '0' for -n: expected a number from 1 to 16"},
+        {"3", "17", "mp_server: error: invalid value '17' for -n: expected a number from 1 to 16"},
+        {"xyz", "2", "mp_server: error: invalid portmask 'xyz'"},
+        {"7", "2", "mp_server: error: portmask 0x7 selects port 2, which does not exist"},
+        {"1", "2", "mp_server: error: portmask 0x1 selects 1 ports: an even number is needed"},
+    };
+    for (const Case& c : cases) {
+        DpdkPrefix prefix("csmp_badsrv");
+        Process server(server_cmd(prefix, c.mask, c.clients));
+        expect_refusal(server, c.message);
+        EXPECT_TRUE(prefix.leftovers().empty()) << c.message;
+    }
+}
+
+TEST(ClientServerMp, ClientsAreRefusedWithOneLine)
+{
+    {
+        DpdkPrefix prefix("csmp_noserver");
+        Process auto_client(client_cmd(prefix, "1@1", "0"));
+        expect_refusal(auto_client, "mp_client: error: no mp_server is running with --file-prefix=" +
+                                        prefix.name() + ": start the server first");
+        EXPECT_TRUE(prefix.leftovers().empty());
+        Process secondary(client_cmd(prefix, "1@1", "0", binary("mp_client"),
+                                     "--proc-type=secondary"));
+        expect_refusal(secondary, "mp_client: error: no primary process is running");
+    }
+
+    DpdkPrefix prefix("csmp_badcli");
+    Process server(server_cmd(prefix));
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    {
+        Process c(client_cmd(prefix, "1@1", "2"));
+        expect_refusal(c, "mp_client: error: client id 2 is out of range: mp_server runs 2 "
+                          "clients (ids 0 to 1)");
+    }
+    {
+        Process c(client_cmd(prefix, "1@1", "16"));
+        expect_refusal(c, "mp_client: error: invalid value '16' for -n: expected a number from "
+                          "0 to 15");
+    }
+    {
+        Process c(args({{binary("mp_client")}, eal_args(prefix, "1@1", {}, {"--proc-type=auto"}),
+                        {"--"}}));
+        expect_refusal(c, "mp_client: error: missing option -n");
+    }
+    {
+        Process c(client_cmd(prefix, "0@1", "0"));
+        expect_refusal(c, "mp_client: error: lcore 0 is already in use by process " +
+                              std::to_string(server.pid()) + " (mp_server)");
+    }
+    {
+        Process first(client_cmd(prefix, "1@1", "0"));
+        ASSERT_TRUE(first.expect("Client process 0 handling packets", 30s)) << first.output();
+        Process same_id(client_cmd(prefix, "2@1", "0"));
+        expect_refusal(same_id, "mp_client: error: client id 0 is already in use by process " +
+                                    std::to_string(first.pid()));
+        Process same_lcore(client_cmd(prefix, "1@1", "1"));
+        expect_refusal(same_lcore, "mp_client: error: lcore 1 is already in use by process " +
+                                       std::to_string(first.pid()));
+        EXPECT_TRUE(first.running());
+        stop(first);
+    }
+    {
+        Process second(server_cmd(prefix, "3", "2", binary("mp_server"), "4@1"));
+        expect_refusal(second, "mp_server: error: a primary process is already running");
+        Process as_secondary(server_cmd(prefix, "3", "2", binary("mp_server"), "4@1",
+                                        {"--proc-type=secondary"}));
+        expect_refusal(as_secondary, "mp_server: error: mp_server creates the shared objects "
+                                     "and must be the primary process");
+    }
+    EXPECT_TRUE(server.running());
+    stop(server);
+}
+
+} // namespace
