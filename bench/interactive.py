@@ -2,9 +2,15 @@
 """Benchmarks driven through a program's prompt or by killing its processes:
 simple_mp message latency and rate, l2fwd_fork recovery time."""
 
+import os
+import re
+import signal
+import statistics
 import time
 
-from dpdkproc import BenchError, Prefix, Process, eal_args
+import scenarios
+
+from dpdkproc import BenchError, Prefix, Process, Telemetry, eal_args
 
 PROMPT = b"simple_mp > "
 WINDOW = 32
@@ -40,6 +46,27 @@ def _percentile(sorted_values, p):
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
+def simple_mp_argv(binary, prefix, primary):
+    if primary:
+        return [binary] + eal_args(prefix, "0@0,1@1", extra=["--proc-type=primary"])
+    return [binary] + eal_args(prefix, "2@0,3@1", extra=["--proc-type=secondary"])
+
+
+def command_lines(bins):
+    shown = scenarios._ShownPrefix()
+    lines = []
+    for variant, binary in (("ours", bins.ours("simple_mp")), ("upstream", bins.upstream("simple_mp"))):
+        if binary:
+            for role in ("primary", "secondary"):
+                lines.append("simple_mp %s %s: %s" % (variant, role, scenarios.shown_command(
+                    simple_mp_argv(binary, shown, role == "primary"), bins.build_dir)))
+    binary = bins.ours("l2fwd_fork")
+    if binary:
+        lines.append("l2fwd_fork_recovery ours master: " + scenarios.shown_command(
+            scenarios.l2fwd_fork_argv(binary, shown), bins.build_dir))
+    return lines
+
+
 def simple_mp_once(binary, variant, log_dir, rnd, messages):
     """Round trip: the runner types `send` into one process's prompt and waits
     for the other process to print it, then the other way back. Rate: a
@@ -48,13 +75,13 @@ def simple_mp_once(binary, variant, log_dir, rnd, messages):
     procs = []
     try:
         primary = Process("simple_mp_%s_r%d-primary" % (variant, rnd),
-                          [binary] + eal_args(prefix, "0@0,1@1", extra=["--proc-type=primary"]),
+                          simple_mp_argv(binary, prefix, True),
                           log_dir, interactive=True)
         procs.append(primary)
         a = Cursor(primary)
         a.expect(PROMPT, 30)
         secondary = Process("simple_mp_%s_r%d-secondary" % (variant, rnd),
-                            [binary] + eal_args(prefix, "2@0,3@1", extra=["--proc-type=secondary"]),
+                            simple_mp_argv(binary, prefix, False),
                             log_dir, interactive=True)
         procs.append(secondary)
         b = Cursor(secondary)
@@ -115,8 +142,132 @@ def run_simple_mp(bins, log_dir, rnd, messages):
     return rows
 
 
-def run_recovery(bins, log_dir, kills, warmup):
-    """l2fwd_fork: kill -9 a slave, time until its port forwards again."""
-    print("l2fwd_fork_recovery: not measured yet")
-    return []
+FORWARDING_LINE = re.compile(r"slave (\d+) forwarding: lcore \d+, pid (\d+), RX port\(s\) ([\d ]+)")
+RESTARTED_LINE = re.compile(r"slave (\d+) restarted: lcore \d+, old pid \d+, new pid (\d+), "
+                            r"recovery ([\d.]+) ms")
 
+
+def _tx(tele, port):
+    return tele.port_stats(port)["opackets"]
+
+
+def recovery_once(master, tele, slaves, victim, restarts_seen, timeout=10.0):
+    """Kills slave `victim` with SIGKILL and returns (ms until the port it
+    transmitted on transmits again, ms the master reported). The port is
+    quiet from the kill until a new slave forwards: nothing else sends on it."""
+    pid, rx_ports = slaves[victim]
+    tx_port = rx_ports[0] ^ 1
+    t_kill = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.002)  # let the signal land before reading the frozen counter
+    frozen = _tx(tele, tx_port)
+    while True:
+        now = time.monotonic()
+        if _tx(tele, tx_port) > frozen:
+            break
+        if now - t_kill > timeout:
+            raise BenchError("port %d did not forward again within %.0f s of killing slave %d (pid %d);"
+                             " see %s" % (tx_port, timeout, victim, pid, master.log_path))
+        if not master.running():
+            raise BenchError("the master exited after slave %d was killed; see %s"
+                             % (victim, master.log_path))
+        # 1 ms between reads: finer than the target needs, and it leaves the
+        # CPUs to the master and the slaves it is starting.
+        time.sleep(0.001)
+    external_ms = (now - t_kill) * 1e3
+    # Wait for the master's own account, and learn the new slave pids.
+    deadline = time.monotonic() + timeout
+    while True:
+        restarts = RESTARTED_LINE.findall(master.output())
+        if len(restarts) > restarts_seen and any(int(r[0]) == victim for r in restarts[restarts_seen:]):
+            break
+        if time.monotonic() > deadline:
+            raise BenchError("the master logged no restart of slave %d; see %s" % (victim, master.log_path))
+        time.sleep(0.01)
+    reported = None
+    for index, new_pid, ms in restarts[restarts_seen:]:
+        slaves[int(index)] = (int(new_pid), slaves[int(index)][1])
+        if int(index) == victim:
+            reported = float(ms)
+    return external_ms, reported, len(restarts)
+
+
+class _Master:
+    """A running l2fwd_fork master, its telemetry and its slaves' pids."""
+
+    def __init__(self, binary, log_dir, session):
+        self.prefix = Prefix("recovery%d" % session)
+        self.tele = None
+        self.proc = Process("l2fwd_fork_recovery-master%d" % session,
+                            scenarios.l2fwd_fork_argv(binary, self.prefix), log_dir)
+        try:
+            self.tele = Telemetry(self.prefix, self.proc)
+            deadline = time.monotonic() + 30
+            while True:
+                found = FORWARDING_LINE.findall(self.proc.output())
+                if len(found) >= 2:
+                    break
+                if time.monotonic() > deadline or not self.proc.running():
+                    raise BenchError("l2fwd_fork slaves did not start; see %s" % self.proc.log_path)
+                time.sleep(0.05)
+        except BaseException:
+            self.close()
+            raise
+        self.slaves = {int(i): (int(pid), [int(p) for p in ports.split()]) for i, pid, ports in found}
+        self.restarts_seen = 0
+
+    def close(self):
+        if self.tele:
+            self.tele.close()
+        self.proc.stop()
+        self.prefix.cleanup()
+
+
+def run_recovery(bins, log_dir, kills, settle):
+    """l2fwd_fork: kill -9 a slave (alternating), time until its port forwards
+    again. A kill the master does not recover from is counted as a failure and
+    the next kill gets a fresh master."""
+    binary = bins.ours("l2fwd_fork")
+    if not binary:
+        print("%-28s %-8s not built, skipped" % ("l2fwd_fork_recovery", "ours"))
+        return []
+    rows = []
+    master = None
+    sessions = 0
+    try:
+        for k in range(kills):
+            row = {"benchmark": "l2fwd_fork_recovery", "variant": "ours", "round": k + 1}
+            try:
+                if master is None:
+                    sessions += 1
+                    master = _Master(binary, log_dir, sessions)
+                time.sleep(settle)
+                victim = sorted(master.slaves)[k % len(master.slaves)]
+                row["slave"] = victim
+                external, reported, master.restarts_seen = recovery_once(
+                    master.proc, master.tele, master.slaves, victim, master.restarts_seen)
+                row.update(recovery_ms=external, master_reported_ms=reported)
+            except BenchError as e:
+                row["error"] = str(e)
+                print("%-28s kill %d FAILED: %s" % ("l2fwd_fork_recovery", k + 1, e))
+                if master:
+                    master.close()
+                    master = None
+            rows.append(row)
+    finally:
+        if master:
+            master.close()
+    times = sorted(r["recovery_ms"] for r in rows if "recovery_ms" in r)
+    failed = sum(1 for r in rows if "error" in r)
+    if times:
+        reported = [r["master_reported_ms"] for r in rows if r.get("master_reported_ms")]
+        summary = {"benchmark": "l2fwd_fork_recovery", "variant": "ours", "round": 0,
+                   "kills": len(rows), "not_recovered": failed,
+                   "recovery_median_ms": statistics.median(times), "recovery_max_ms": times[-1],
+                   "master_reported_median_ms": statistics.median(reported) if reported else None}
+        print("%-28s ours     %d kills, %d not recovered: median %.1f ms, worst %.1f ms "
+              "(the master reports a median of %s ms)"
+              % ("l2fwd_fork_recovery", len(rows), failed, summary["recovery_median_ms"], times[-1],
+                 "%.1f" % summary["master_reported_median_ms"] if reported else "-"))
+        rows.append(summary)
+    return rows

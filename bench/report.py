@@ -23,7 +23,8 @@ METRICS = {
     "simple_mp": [("rtt_p50_us", "round trip p50 us", False), ("rtt_p99_us", "round trip p99 us", False),
                   ("msgs_per_s", "messages/s", True)],
     "l2fwd_fork_recovery": [("recovery_median_ms", "recovery median ms", False),
-                            ("recovery_max_ms", "recovery worst ms", False)],
+                            ("recovery_max_ms", "recovery worst ms", False),
+                            ("not_recovered", "kills not recovered", False)],
 }
 
 # Targets from the issue: (benchmark, metric, against, minimum ratio ours/against)
@@ -216,7 +217,7 @@ BEGIN = ".. BEGIN RESULTS (written by bench/run.py --update-docs)"
 END = ".. END RESULTS"
 
 
-def update_docs(docs_dir, out_dir, info, summary):
+def update_docs(docs_dir, out_dir, info, summary, commands):
     shutil.copy(os.path.join(out_dir, "summary.csv"), os.path.join(docs_dir, "perf_summary.csv"))
     shutil.copy(os.path.join(out_dir, "throughput.svg"), os.path.join(docs_dir, "perf_throughput.svg"))
     block = "\n".join([
@@ -230,7 +231,9 @@ def update_docs(docs_dir, out_dir, info, summary):
         rst_table(summary), "",
         ".. figure:: perf_throughput.svg", "",
         "   Medians over all rounds: packet rate and TSC cycles per packet.", "",
-        END])
+        "The processes each benchmark started (build folder paths; PREFIX is a fresh",
+        "``--file-prefix`` per run)::", ""]
+        + ["   " + c for c in commands] + ["", END])
     path = os.path.join(docs_dir, "performance.rst")
     with open(path) as f:
         text = f.read()

@@ -161,7 +161,8 @@ def run(a):
     print(report.text_table(summary))
     print("\nresults in %s (%.0f s)" % (a.out, info["elapsed_s"]))
     if a.update_docs:
-        report.update_docs(os.path.join(TOP, "docs"), a.out, info, summary)
+        commands = scenarios.command_lines(bins) + interactive.command_lines(bins)
+        report.update_docs(os.path.join(TOP, "docs"), a.out, info, summary, commands)
         print("docs/performance.rst, docs/perf_summary.csv and docs/perf_throughput.svg updated")
     return 0
 

@@ -124,18 +124,26 @@ def client_server(clients):
                     roles={"server": "rx", "client": "tx"})
 
 
+L2FWD_SLAVE_LCORES = "1@0,2@1"   # lcore 1 on CPU 0 and lcore 2 on CPU 1 forward
+
+
+def l2fwd_fork_argv(binary, prefix):
+    # The master (lcore 0) only supervises; the slaves take lcores 1 and 2.
+    return [binary] + eal_args(prefix, "0@0," + L2FWD_SLAVE_LCORES) + ["--", "-p", "3", "-q", "1"]
+
+
 def l2fwd():
     def ours(bins, prefix):
         b = bins.ours("l2fwd_fork")
-        return b and [ProcSpec("l2fwd_fork", [b] + eal_args(prefix, "0@0,1@1")
-                               + ["--", "-p", "3", "-q", "1"], ready=re.compile(r"entering main loop|" + re.escape(READY)))]
+        return b and [ProcSpec("l2fwd_fork", l2fwd_fork_argv(b, prefix))]
 
     def upstream(bins, prefix):
+        # The same forwarding lcores; upstream's main lcore (1) forwards too.
         b = bins.upstream("l2fwd")
-        return b and [ProcSpec("l2fwd", [b] + eal_args(prefix, "0@0,1@1")
+        return b and [ProcSpec("l2fwd", [b] + eal_args(prefix, L2FWD_SLAVE_LCORES)
                                + ["--", "-p", "3", "-q", "1"], ready="entering main loop")]
 
-    return Scenario("l2fwd", "l2fwd_fork slaves vs l2fwd, 2 lcores",
+    return Scenario("l2fwd", "l2fwd_fork slaves vs l2fwd, 2 forwarding lcores",
                     {"ours": ours, "upstream": upstream}, lcores_forwarding=2)
 
 
@@ -236,3 +244,29 @@ def _rates(scenario, specs, s0, s1, tsc_hz):
                 for p in s0["stats"]) for q in range(4)]
     row["queue_tx_mpps"] = [round(v / dt / 1e6, 3) for v in q_tx if v]
     return row
+
+
+def shown_command(argv, build_dir):
+    """A command as the docs show it: programs relative to the build folder."""
+    first = argv[0]
+    first = os.path.relpath(first, build_dir) if first.startswith(build_dir) else os.path.basename(first)
+    return " ".join([first] + list(argv[1:]))
+
+
+class _ShownPrefix:
+    name = "PREFIX"
+
+
+def command_lines(bins):
+    """The command of every process of every forwarding benchmark, for the docs."""
+    shown = Binaries(bins.build_dir)
+    lines = []
+    for sc in FORWARDING:
+        for variant, builder in sc.builders.items():
+            specs = builder(shown, _ShownPrefix())
+            if not specs:
+                continue
+            for spec in specs:
+                lines.append("%s %s %s: %s" % (sc.key, variant, spec.name,
+                                               shown_command(spec.argv, bins.build_dir)))
+    return lines
