@@ -38,6 +38,8 @@ public:
     // The lowest free id, now owned by `owner` (> 0); nothing if all are taken.
     std::optional<unsigned> claim(int32_t owner) noexcept
     {
+        if (owner <= 0)
+            return std::nullopt;
         for (unsigned id = 0; id < slots_.size(); ++id) {
             int32_t expected = free;
             if (slots_[id].compare_exchange_strong(expected, owner, std::memory_order_acq_rel))
@@ -46,10 +48,11 @@ public:
         return std::nullopt;
     }
 
-    // Gives `id` back if `owner` holds it; false otherwise.
+    // Gives `id` back if `owner` holds it; false otherwise (never frees a
+    // reserved id).
     bool release(unsigned id, int32_t owner) noexcept
     {
-        if (id >= slots_.size())
+        if (id >= slots_.size() || owner <= 0)
             return false;
         int32_t expected = owner;
         return slots_[id].compare_exchange_strong(expected, free, std::memory_order_acq_rel);
