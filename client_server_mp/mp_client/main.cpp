@@ -16,6 +16,7 @@
 #include <rte_memzone.h>
 
 #include <mp/all.hpp>
+#include <mp/usage.hpp>
 
 #include "../shared/config.hpp"
 #include "../shared/port_info.hpp"
@@ -145,14 +146,10 @@ int run(int argc, char** argv)
             "no mp_server is running with --file-prefix=%s: start the server first "
             "(mp_client runs as a secondary process only)",
             eal.file_prefix().c_str()));
-    const ClientOptions options = [&] {
-        try {
+    const ClientOptions options =
+        mp::parse_or_show_usage(client_usage, [&] {
             return parse_client_options(eal.app_args());
-        } catch (const mp::UsageError&) {
-            std::fputs(client_usage, stderr);
-            throw;
-        }
-    }();
+        });
     const unsigned client = options.client_id;
 
     auto info = mp::Memzone<PortInfo>::lookup(port_info_name);

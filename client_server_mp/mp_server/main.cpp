@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 
 #include <mp/all.hpp>
+#include <mp/usage.hpp>
 
 #include "../shared/config.hpp"
 #include "../shared/port_info.hpp"
@@ -180,14 +181,10 @@ int run(int argc, char** argv)
     if (!eal.primary())
         throw mp::StartupError("mp_server creates the shared objects and must be the primary "
                                "process: do not pass --proc-type=secondary");
-    const ServerOptions options = [&] {
-        try {
+    const ServerOptions options =
+        mp::parse_or_show_usage(server_usage, [&] {
             return parse_server_options(eal.app_args());
-        } catch (const mp::UsageError&) {
-            std::fputs(server_usage, stderr);
-            throw;
-        }
-    }();
+        });
     const std::vector<uint16_t> ports = mp::ports_from_mask(options.portmask);
     const unsigned num_clients = options.num_clients;
 

@@ -321,6 +321,16 @@ struct RingMemory {
         EXPECT_EQ(rte_ring_init(ring, "unit", count, RING_F_SP_ENQ | RING_F_SC_DEQ), 0);
     }
     ~RingMemory() { std::free(ring); }
+
+    int items[10] = {};
+    // Puts &items[0..9] in the ring.
+    void enqueue_items()
+    {
+        void* objs[10];
+        for (int i = 0; i < 10; ++i)
+            objs[i] = &items[i];
+        ASSERT_EQ(rte_ring_enqueue_bulk(ring, objs, 10, nullptr), 10U);
+    }
 };
 
 // The state a kill leaves: cons.head moved past `n` entries, cons.tail not.
@@ -332,34 +342,26 @@ void consumer_killed_inside_dequeue(rte_ring* ring, unsigned n)
 TEST(RingRecovery, WithoutRepairTheNextConsumerSkipsWhatTheDeadOneClaimed)
 {
     RingMemory memory(16);
-    int items[10];
-    void* objs[10];
-    for (int i = 0; i < 10; ++i)
-        objs[i] = &items[i];
-    ASSERT_EQ(rte_ring_enqueue_bulk(memory.ring, objs, 10, nullptr), 10U);
+    memory.enqueue_items();
     consumer_killed_inside_dequeue(memory.ring, 4);
     EXPECT_EQ(rte_ring_free_count(memory.ring), 5U) << "the producer cannot use those 4 slots";
 
     void* out[16];
     const unsigned got = rte_ring_dequeue_burst(memory.ring, out, 16, nullptr);
     ASSERT_EQ(got, 6U) << "the 4 claimed entries are lost to a plain restart";
-    EXPECT_EQ(out[0], &items[4]);
+    EXPECT_EQ(out[0], &memory.items[4]);
 }
 
 TEST(RingRecovery, TakingBackHandsEveryEntryToTheNewConsumerInOrder)
 {
     RingMemory memory(16);
-    int items[10];
-    void* objs[10];
-    for (int i = 0; i < 10; ++i)
-        objs[i] = &items[i];
     // Wrap the indices around once first: the repair must not care.
     for (int round = 0; round < 3; ++round) {
-        ASSERT_EQ(rte_ring_enqueue_bulk(memory.ring, objs, 10, nullptr), 10U);
+        memory.enqueue_items();
         void* sink[10];
         ASSERT_EQ(rte_ring_dequeue_bulk(memory.ring, sink, 10, nullptr), 10U);
     }
-    ASSERT_EQ(rte_ring_enqueue_bulk(memory.ring, objs, 10, nullptr), 10U);
+    memory.enqueue_items();
     consumer_killed_inside_dequeue(memory.ring, 4);
 
     EXPECT_EQ(take_back_claimed_entries(memory.ring), 4U);
@@ -367,7 +369,7 @@ TEST(RingRecovery, TakingBackHandsEveryEntryToTheNewConsumerInOrder)
     void* out[16];
     ASSERT_EQ(rte_ring_dequeue_burst(memory.ring, out, 16, nullptr), 10U);
     for (int i = 0; i < 10; ++i)
-        EXPECT_EQ(out[i], &items[i]);
+        EXPECT_EQ(out[i], &memory.items[i]);
     EXPECT_EQ(rte_ring_free_count(memory.ring), 15U);
 }
 
