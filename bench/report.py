@@ -160,45 +160,73 @@ def write_all(out_dir, info, runs, summary):
 
 
 def svg_chart(runs, info):
-    """Two panels of horizontal bars, medians of all rounds: packet rate
-    (longer is better) and TSC cycles per packet (shorter is better)."""
-    panels = [("Packet rate, Mpps (median)", "mpps"), ("Cycles per packet (median)", "cycles_per_packet")]
+    """Three panels of horizontal bars: packet rate (median of all rounds),
+    TSC cycles per packet (median), and the ratio ours/upstream (median of the
+    per-round ratios) with a line at 1.0."""
     ok = [r for r in runs if "error" not in r and "mpps" in r]
     benches = []
     for r in ok:
         if r["benchmark"] not in benches:
             benches.append(r["benchmark"])
-    bar_h, gap, label_w, panel_w = 14, 10, 170, 330
+    ratios = {}
+    for row in summarize(runs):  # l2fwd is judged per lcore: the same ratio
+        if row["metric"] in ("mpps", "mpps_per_lcore") and row["against"] == "upstream" and row["ratio"]:
+            ratios.setdefault(row["benchmark"], row)
+    bar_h, gap, label_w, panel_w, panel_gap = 14, 10, 150, 250, 40
     groups = []
     for b in benches:
         bars = []
         for v in VARIANTS:
             vals = [r for r in ok if r["benchmark"] == b and r["variant"] == v]
             if vals:
-                bars.append((v, [_median([r[m] for r in vals]) for _, m in panels]))
+                bars.append((v, _median([r["mpps"] for r in vals]),
+                             _median([r["cycles_per_packet"] for r in vals])))
         groups.append((b, bars))
-    height = 60 + sum(len(bars) * bar_h + gap for _, bars in groups) + 40
-    width = label_w + 2 * (panel_w + 30)
+    top = 40
+    height = top + sum(len(bars) * bar_h + gap for _, bars in groups) + 36
+    width = label_w + 3 * (panel_w + panel_gap)
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
            'font-family="sans-serif" font-size="11">' % (width, height),
            '<rect width="100%" height="100%" fill="white"/>']
-    for i, (title, _) in enumerate(panels):
-        x0 = label_w + i * (panel_w + 30)
+
+    def bar(x0, y, w, colour, text, text_at=None):
+        out.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (x0, y, w, bar_h - 2, colour))
+        out.append('<text x="%.1f" y="%d">%s</text>'
+                   % (x0 + max(w, text_at or 0) + 4, y + bar_h - 4, escape(text)))
+
+    titles = ["Packet rate, Mpps (all ports)", "TSC cycles per packet", "Rate ours / upstream"]
+    ratio_peak = max([r["ratio_max"] for r in ratios.values()] + [1.6])
+    for i, title in enumerate(titles):
+        x0 = label_w + i * (panel_w + panel_gap)
         out.append('<text x="%d" y="20" font-size="13" font-weight="bold">%s</text>' % (x0, escape(title)))
-        peak = max([bars_v[1][i] for _, bars in groups for bars_v in bars] + [1e-9])
-        y = 40
+        peak = max([bv[i + 1] for _, bars in groups for bv in bars] + [1e-9]) if i < 2 else ratio_peak
+        y = top
         for bench, bars in groups:
             if i == 0:
                 out.append('<text x="%d" y="%d" text-anchor="end">%s</text>'
                            % (label_w - 8, y + len(bars) * bar_h / 2 + 4, escape(bench)))
-            for variant, values in bars:
-                w = values[i] / peak * (panel_w - 60)
-                out.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>'
-                           % (x0, y, w, bar_h - 2, COLOURS[variant]))
-                out.append('<text x="%.1f" y="%d">%s</text>' % (x0 + w + 4, y + bar_h - 4, _fmt(values[i])))
-                y += bar_h
+            if i < 2:
+                for variant, *values in bars:
+                    bar(x0, y, values[i] / peak * (panel_w - 50), COLOURS[variant], _fmt(values[i]))
+                    y += bar_h
+            else:
+                row = ratios.get(bench)
+                if row:
+                    scale = (panel_w - 50) / peak
+                    bar(x0, y + (len(bars) * bar_h - bar_h) / 2, row["ratio"] * scale, COLOURS["ours"],
+                        "%.2f" % row["ratio"], row["ratio_max"] * scale)
+                    if row["rounds"] > 1:  # the range over the rounds
+                        yy = y + len(bars) * bar_h / 2 - 1
+                        out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#222"/>'
+                                   % (x0 + row["ratio_min"] * scale, yy, x0 + row["ratio_max"] * scale, yy))
+                y += len(bars) * bar_h
             y += gap
-        out.append('<line x1="%d" y1="34" x2="%d" y2="%d" stroke="#333"/>' % (x0, x0, y - gap + 4))
+        out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>' % (x0, top - 6, x0, y - gap + 4))
+        if i == 2:
+            x1 = x0 + (panel_w - 50) / peak
+            out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#c53030" stroke-dasharray="4 3"/>'
+                       % (x1, top - 6, x1, y - gap + 4))
+            out.append('<text x="%.1f" y="%d" fill="#c53030">1.0</text>' % (x1 + 3, top - 8))
     y = height - 22
     x = label_w
     for v in VARIANTS:
@@ -206,9 +234,10 @@ def svg_chart(runs, info):
         out.append('<text x="%d" y="%d">%s</text>' % (x + 16, y + 10, v))
         x += 90
     out.append('<text x="%d" y="%d" fill="#555">%s</text>'
-               % (x + 10, y + 10, escape("%s, %d CPUs, DPDK %s, %s"
+               % (x + 10, y + 10, escape("%s, %d CPUs, DPDK %s, %s; medians of %s rounds"
                                          % (info.get("host_cpu", ""), info.get("cpus", 0),
-                                            info.get("dpdk", ""), info.get("date", "")))))
+                                            info.get("dpdk", ""), info.get("date", ""),
+                                            info.get("rounds", "?")))))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

@@ -96,7 +96,19 @@ def machine_info(tsc):
         "tsc_source": tsc[1],
         "commit": cmd("git", "-C", TOP, "rev-parse", "--short", "HEAD"),
         "load_before": os.getloadavg()[0],
+        "perf_cycles": perf_cycles_available(),
     }
+
+
+def perf_cycles_available():
+    """Whether `perf stat -e cycles` counts here (virtual machines often expose
+    no hardware counters); the runner uses CPU time x TSC either way."""
+    try:
+        out = subprocess.run(["perf", "stat", "-x,", "-e", "cycles", "true"], capture_output=True,
+                             text=True, timeout=10).stderr
+    except (OSError, subprocess.SubprocessError):
+        return "perf not installed"
+    return "not supported" if "not supported" in out or "not counted" in out else "supported"
 
 
 def check_hugepages():
@@ -127,8 +139,12 @@ def run(a):
     info["command"] = " ".join(["bench/run.py"] + [shlex.quote(x) for x in sys.argv[1:]])
     info.update(rounds=a.rounds, duration_s=a.duration, warmup_s=a.warmup)
     bins = scenarios.Binaries(a.build_dir)
-    print("machine: %s, %d CPUs, DPDK %s, TSC %.1f MHz, load %.2f"
-          % (info["host_cpu"], info["cpus"], info["dpdk"], tsc[0] / 1e6, info["load_before"]))
+    print("machine: %s, %d CPUs, DPDK %s, TSC %.1f MHz, perf cycles %s, load %.2f"
+          % (info["host_cpu"], info["cpus"], info["dpdk"], tsc[0] / 1e6, info["perf_cycles"],
+             info["load_before"]))
+    if info["load_before"] > 0.5:
+        print("note: the load average is %.2f: other work shares the CPUs, so packet rates will be "
+              "noisy (cycles per packet less so)" % info["load_before"])
     runs = []
     for rnd in range(1, a.rounds + 1):
         for sc in scenarios.FORWARDING:
@@ -144,8 +160,13 @@ def run(a):
                         print("round %d %-20s %-8s not built, skipped" % (rnd, sc.key, variant))
                         continue
                     row.update(res)
-                    print("round %d %-20s %-8s %8.2f Mpps  %6.1f cycles/pkt  (rx %.2f Mpps)"
-                          % (rnd, sc.key, variant, res["mpps"], res["cycles_per_packet"], res["rx_mpps"]))
+                    ours = next((r for r in runs if r["benchmark"] == sc.key and r["round"] == rnd
+                                 and r["variant"] == "ours" and "mpps" in r), None)
+                    ratio = ("  ours/%s %.3f" % (variant, ours["mpps"] / res["mpps"])
+                             if ours and variant != "ours" else "")
+                    print("round %d %-20s %-8s %8.2f Mpps  %6.1f cycles/pkt  (rx %.2f Mpps)%s"
+                          % (rnd, sc.key, variant, res["mpps"], res["cycles_per_packet"], res["rx_mpps"],
+                             ratio))
                 except BenchError as e:
                     row["error"] = str(e)
                     print("round %d %-20s %-8s FAILED: %s" % (rnd, sc.key, variant, e))
@@ -155,6 +176,7 @@ def run(a):
     if "l2fwd_fork_recovery" in a.selected:
         runs += interactive.run_recovery(bins, log_dir, a.kills, a.warmup)
     info["elapsed_s"] = round(time.monotonic() - started, 1)
+    info["load_after"] = os.getloadavg()[0]
     summary = report.summarize(runs)
     report.write_all(a.out, info, runs, summary)
     print()
