@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Unit tests of the runner's pure parts (no DPDK): python3 -m unittest discover bench"""
+
+import os
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import interactive  # noqa: E402
+import report  # noqa: E402
+import scenarios  # noqa: E402
+from dpdkproc import Prefix, Registry  # noqa: E402
+
+
+def run(bench, variant, rnd, **values):
+    row = {"benchmark": bench, "variant": variant, "round": rnd}
+    row.update(values)
+    return row
+
+
+class SummaryTest(unittest.TestCase):
+    def test_ratio_is_the_median_of_per_round_ratios(self):
+        runs = [run("symmetric_mp_1p", "ours", 1, mpps=100.0, cycles_per_packet=20.0),
+                run("symmetric_mp_1p", "upstream", 1, mpps=50.0, cycles_per_packet=40.0),
+                run("symmetric_mp_1p", "ours", 2, mpps=90.0, cycles_per_packet=20.0),
+                run("symmetric_mp_1p", "upstream", 2, mpps=100.0, cycles_per_packet=20.0),
+                run("symmetric_mp_1p", "ours", 3, mpps=110.0, cycles_per_packet=20.0),
+                run("symmetric_mp_1p", "upstream", 3, mpps=100.0, cycles_per_packet=20.0)]
+        row = next(r for r in report.summarize(runs) if r["metric"] == "mpps")
+        self.assertEqual(row["against"], "upstream")
+        self.assertAlmostEqual(row["ratio"], 1.1)      # ratios 2.0, 0.9, 1.1
+        self.assertAlmostEqual(row["ratio_min"], 0.9)
+        self.assertAlmostEqual(row["ratio_max"], 2.0)
+        self.assertEqual(row["ours"], 100.0)
+        self.assertEqual(row["other"], 100.0)
+        self.assertEqual(row["verdict"], "holds")
+
+    def test_failed_runs_and_missing_partners_are_left_out(self):
+        runs = [run("l2fwd", "ours", 1, mpps_per_lcore=10.0, cycles_per_packet=1.0),
+                run("l2fwd", "upstream", 1, error="crashed"),
+                run("l2fwd", "ours", 2, mpps_per_lcore=9.0, cycles_per_packet=1.0),
+                run("l2fwd", "upstream", 2, mpps_per_lcore=10.0, cycles_per_packet=1.0)]
+        row = next(r for r in report.summarize(runs) if r["metric"] == "mpps_per_lcore")
+        self.assertEqual(row["rounds"], 1)
+        self.assertAlmostEqual(row["ratio"], 0.9)
+        self.assertEqual(row["verdict"], "misses")
+
+    def test_within_noise_when_some_rounds_reach_the_target(self):
+        runs = []
+        for rnd, ours in enumerate([0.97, 0.98, 1.01], start=1):
+            runs += [run("l2fwd", "ours", rnd, mpps_per_lcore=ours, cycles_per_packet=1.0),
+                     run("l2fwd", "upstream", rnd, mpps_per_lcore=1.0, cycles_per_packet=1.0)]
+        row = next(r for r in report.summarize(runs) if r["metric"] == "mpps_per_lcore")
+        self.assertEqual(row["verdict"], "within noise")
+
+    def test_absolute_target(self):
+        runs = [run("l2fwd_fork_recovery", "ours", 0, recovery_median_ms=250.0, recovery_max_ms=400.0)]
+        row = next(r for r in report.summarize(runs) if r["metric"] == "recovery_median_ms")
+        self.assertEqual((row["target"], row["verdict"]), ("<= 200", "misses"))
+
+
+class OutputTest(unittest.TestCase):
+    RUNS = [run("symmetric_mp_1p", v, r, mpps=m, cycles_per_packet=c)
+            for r in (1, 2) for v, m, c in (("ours", 100.0, 20.0), ("upstream", 95.0, 21.0),
+                                            ("testpmd", 101.0, 19.0))]
+
+    def test_svg_is_well_formed_and_shows_every_variant(self):
+        svg = report.svg_chart(self.RUNS, {"host_cpu": "cpu <x>", "cpus": 2, "dpdk": "22.11", "date": "d"})
+        root = ET.fromstring(svg)
+        texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        for needle in ("symmetric_mp_1p", "ours", "upstream", "testpmd", "1.05"):
+            self.assertIn(needle, texts)
+
+    def test_rst_results_block_is_replaced(self):
+        info = {"date": "d", "host_cpu": "c", "cpus": 2, "os": "o", "dpdk": "22.11", "kernel": "k",
+                "tsc_hz": 2e9, "commit": "abc", "rounds": 2, "duration_s": 4, "load_before": 0.1,
+                "elapsed_s": 10, "command": "bench/run.py"}
+        with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as docs:
+            summary = report.summarize(self.RUNS)
+            report.write_all(out, info, self.RUNS, summary)
+            with open(os.path.join(docs, "performance.rst"), "w") as f:
+                f.write("Title\n=====\n\n%s\nold\n%s\ntail\n" % (report.BEGIN, report.END))
+            report.update_docs(docs, out, info, summary, ["symmetric_mp_1p ours proc0: x"])
+            with open(os.path.join(docs, "performance.rst")) as f:
+                text = f.read()
+            self.assertNotIn("\nold\n", text)
+            self.assertIn(".. list-table::", text)
+            self.assertIn("symmetric_mp_1p ours proc0: x", text)
+            self.assertTrue(text.endswith(report.END + "\ntail\n"))
+            self.assertTrue(os.path.exists(os.path.join(docs, "perf_throughput.svg")))
+
+
+class PieceTest(unittest.TestCase):
+    def test_percentile_interpolates(self):
+        self.assertEqual(interactive._percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50), 3.0)
+        self.assertAlmostEqual(interactive._percentile([0.0, 10.0], 99), 9.9)
+
+    def test_every_process_gets_no_pci_a_null_port_and_its_own_prefix(self):
+        lines = scenarios.command_lines(scenarios.Binaries("/nonexistent"))
+        self.assertTrue(all(" testpmd " in line for line in lines))  # only what is installed
+        prefix = Prefix("unit")
+        try:
+            for sc in scenarios.FORWARDING:
+                for variant, builder in sc.builders.items():
+                    fake = scenarios.Binaries("/b")
+                    fake.ours = lambda app, name=None: "/b/" + (name or app)
+                    fake.upstream = lambda name: "/b/upstream_" + name
+                    fake.tool = staticmethod(lambda name: "/usr/bin/" + name)
+                    for spec in builder(fake, prefix):
+                        self.assertIn("--no-pci", spec.argv, (sc.key, variant))
+                        self.assertIn("--file-prefix=" + prefix.name, spec.argv)
+                        self.assertIn("--vdev=net_null0", spec.argv)
+        finally:
+            Registry.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
