@@ -39,8 +39,9 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build-dir", default=os.path.join(TOP, "build"),
-                    help="Meson build folder with our programs and the upstream examples (default: build/)")
+    ap.add_argument("--build-dir", default=os.environ.get("BUILD_DIR", os.path.join(TOP, "build")),
+                    help="Meson build folder with our programs and the upstream examples "
+                         "(default: $BUILD_DIR, else build/)")
     ap.add_argument("--out", default=os.path.join(TOP, "bench", "results"),
                     help="where results and logs are written (default: bench/results/)")
     ap.add_argument("--rounds", type=int, help="A/B rounds (default 5, --quick 1)")
@@ -139,6 +140,10 @@ def run(a):
     info["command"] = " ".join(["bench/run.py"] + [shlex.quote(x) for x in sys.argv[1:]])
     info.update(rounds=a.rounds, duration_s=a.duration, warmup_s=a.warmup)
     bins = scenarios.Binaries(a.build_dir)
+    if not any([bins.ours("symmetric_mp"), bins.ours("simple_mp"), bins.ours("l2fwd_fork"),
+                bins.upstream("symmetric_mp")]):
+        raise BenchError("no program is built in %s: run scripts/setup.sh, or give --build-dir"
+                         % a.build_dir)
     print("machine: %s, %d CPUs, DPDK %s, TSC %.1f MHz, perf cycles %s, load %.2f"
           % (info["host_cpu"], info["cpus"], info["dpdk"], tsc[0] / 1e6, info["perf_cycles"],
              info["load_before"]))
