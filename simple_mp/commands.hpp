@@ -104,8 +104,9 @@ private:
 // The prompt on standard input and output.
 class Prompt {
 public:
-    Prompt(cmdline_parse_ctx_t* context, const char* prompt)
-        : cl_(cmdline_stdin_new(context, prompt))
+    // The prompt is shown only once the terminal is set up, so that whatever is
+    // typed at it is handled as described.
+    Prompt(cmdline_parse_ctx_t* context, const char* prompt) : cl_(cmdline_stdin_new(context, ""))
     {
         if (cl_ == nullptr)
             throw mp::StartupError("cannot create the command line on standard input");
@@ -116,6 +117,8 @@ public:
             term.c_lflag |= ISIG;
             tcsetattr(STDIN_FILENO, TCSANOW, &term);
         }
+        cmdline_set_prompt(cl_, prompt);
+        rdline_newline(cmdline_get_rdline(cl_), prompt);
     }
     Prompt(const Prompt&) = delete;
     Prompt& operator=(const Prompt&) = delete;

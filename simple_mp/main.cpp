@@ -28,6 +28,7 @@ int run(int argc, char** argv)
     const simple_mp::MessageChannel channel = eal.primary() ? simple_mp::MessageChannel::create()
                                                             : simple_mp::MessageChannel::attach();
     simple_mp::Stats& stats = simple_mp::process_stats();
+    // In DPDK 22.11 only the primary has a telemetry socket.
     if (eal.primary())
         simple_mp::register_stats_command();
 
@@ -40,6 +41,8 @@ int run(int argc, char** argv)
     const unsigned receive_lcore = mp::worker_lcores().front();
     mp::check(rte_eal_remote_launch(&simple_mp::Receiver::main_loop, &receiver, receive_lcore),
               mp::strprintf("cannot start the receiver on lcore %u", receive_lcore));
+    while (!receiver.started() && !mp::QuitFlag::raised())
+        rte_delay_us_sleep(100);
     {
         simple_mp::Commands commands(sender);
         simple_mp::Prompt prompt(commands.context(), "\nsimple_mp > ");

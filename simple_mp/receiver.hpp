@@ -3,6 +3,7 @@
 // The receiving side, run on a worker lcore: take messages off the receive
 // ring, print each as one line, and return the buffers to the pool.
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 
@@ -37,6 +38,7 @@ public:
     {
         std::fprintf(out_, "Starting core %u\n", lcore);
         std::fflush(out_);
+        started_.store(true, std::memory_order_release);
         while (!mp::QuitFlag::raised()) {
             // An idle prompt should not cost a whole CPU; 50 us is far below
             // anything a person notices, and a burst drains 32 at a time.
@@ -44,6 +46,10 @@ public:
                 rte_delay_us_sleep(50);
         }
     }
+
+    // True once run() has said "Starting core N" (the prompt waits for it, so
+    // that the line does not land in the middle of the first prompt).
+    bool started() const noexcept { return started_.load(std::memory_order_acquire); }
 
     // Prints and frees whatever is on the ring now (up to one burst); returns
     // how many messages that was.
@@ -76,6 +82,7 @@ private:
     mp::Mempool<Message> pool_;
     Stats& stats_;
     std::FILE* out_;
+    std::atomic<bool> started_{false};
 };
 
 } // namespace simple_mp

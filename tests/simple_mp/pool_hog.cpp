@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// A test secondary that empties simple_mp's message pool: it takes every free
+// MSG_POOL buffer, says how many, holds them until a line (or the end) arrives
+// on stdin, then gives them back.
+//
+//   pool_hog <EAL args with --proc-type=secondary>
+#include <mp/all.hpp>
+
+#include <cstdio>
+#include <vector>
+
+#include "message_channel.hpp"
+
+namespace {
+
+int run(int argc, char** argv)
+{
+    mp::Eal eal(argc, argv);
+    auto pool = mp::Mempool<simple_mp::Message>::lookup(simple_mp::message_pool_name);
+    std::vector<simple_mp::Message*> held;
+    while (simple_mp::Message* m = pool.get())
+        held.push_back(m);
+    std::printf("holding %zu buffers, %u left in the pool\n", held.size(), pool.available());
+    int c = 0;
+    while ((c = std::getchar()) != EOF && c != '\n') {
+    }
+    pool.put_bulk(held.data(), static_cast<unsigned>(held.size()));
+    pool.flush_cache(rte_lcore_id()); // leave nothing parked in this lcore's cache
+    std::printf("returned %zu buffers\n", held.size());
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    return mp::run_app("pool_hog", [&] { return run(argc, argv); });
+}
