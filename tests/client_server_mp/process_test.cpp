@@ -26,8 +26,9 @@ struct Screen {
 };
 
 // The last complete statistics screen (upstream layout) with `clients` clients.
-std::optional<Screen> last_screen(const std::string& text, std::size_t clients)
+std::optional<Screen> last_screen(std::string text, std::size_t clients)
 {
+    std::erase(text, '\r'); // a terminal (Io::pty) ends lines with \r\n
     static const std::regex port_re(R"(Port (\d+) - rx: +(\d+)\ttx: +(\d+)\n)");
     static const std::regex client_re(
         R"(Client +(\d+) - rx: +(\d+), rx_drop: +(\d+)\n +tx: +(\d+), tx_drop: +(\d+)\n)");
@@ -213,8 +214,9 @@ TEST(ClientServerMp, UpstreamServerWithOurClients)
     if (upstream_server.empty())
         GTEST_SKIP() << "upstream mp_server not built";
     DpdkPrefix prefix("csmp_upsrv");
-    // Upstream shows statistics only from a second lcore.
-    Process server(server_cmd(prefix, "3", "2", upstream_server, "0@0,3@0"));
+    // Upstream shows statistics only from a second lcore, and through stdio's
+    // buffer: a terminal makes it line-buffered.
+    Process server(server_cmd(prefix, "3", "2", upstream_server, "0@0,3@0"), Io::pty);
     ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
     Process c0(client_cmd(prefix, "1@1", "0"));
     Process c1(client_cmd(prefix, "2@1", "1"));
