@@ -94,6 +94,17 @@ void expect_forwarded_and_balanced(const PortCounters& ports, const std::string&
     }
 }
 
+// Stops `first` then `second` (a secondary before the primary), and checks that
+// each forwarded on both ports with balanced books.
+void stop_and_check(Process& first, const std::string& first_name, Process& second,
+                    const std::string& second_name)
+{
+    const PortCounters a = stop(first);
+    const PortCounters b = stop(second);
+    expect_forwarded_and_balanced(a, first_name);
+    expect_forwarded_and_balanced(b, second_name);
+}
+
 // Counters of every proc-id, read from shared memory by a short-lived secondary
 // (works also while no primary is alive, unlike telemetry).
 std::map<unsigned, PortCounters> shared_counters(const DpdkPrefix& prefix)
@@ -172,10 +183,7 @@ TEST(SymmetricMp, TwoProcessesOnNullPortsForwardBothPortsAndBalance)
     EXPECT_TRUE(std::regex_search(stats, std::regex(R"("port1_rx":\[[1-9]\d*,[1-9]\d*\])")))
         << stats;
 
-    const PortCounters c1 = stop(p1);
-    const PortCounters c0 = stop(p0);
-    expect_forwarded_and_balanced(c0, "proc 0");
-    expect_forwarded_and_balanced(c1, "proc 1");
+    stop_and_check(p1, "proc 1", p0, "proc 0");
 }
 
 // testpmd on the other side of two memif ports sends 32*N packets on each queue
@@ -210,6 +218,9 @@ TEST(SymmetricMp, ExactAccountingAgainstTestpmdOverMemif)
                                     .vdevs = client}));
         ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
         ASSERT_TRUE(p1.expect_count("using queue 1 of each port", 1, 20s)) << p1.output();
+        // A memif server can only send into slots its client's RX has handed back,
+        // which happens at the client's first RX poll: let proc 1 start polling.
+        std::this_thread::sleep_for(2s);
 
         peer.send_line("start tx_first " + std::to_string(bursts));
         ASSERT_TRUE(peer.expect("testpmd> ", 20s));
@@ -273,10 +284,7 @@ TEST(SymmetricMp, OurSecondaryJoinsTheUpstreamPrimary)
               std::string::npos)
         << p1.output();
     std::this_thread::sleep_for(1s);
-    const PortCounters c1 = stop(p1);
-    const PortCounters c0 = stop(p0);
-    expect_forwarded_and_balanced(c1, "our secondary");
-    expect_forwarded_and_balanced(c0, "upstream primary");
+    stop_and_check(p1, "our secondary", p0, "upstream primary");
 }
 
 TEST(SymmetricMp, UpstreamSecondaryJoinsOurPrimary)
@@ -291,10 +299,7 @@ TEST(SymmetricMp, UpstreamSecondaryJoinsOurPrimary)
                                 .proc_type = "secondary"}));
     ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
     std::this_thread::sleep_for(1s);
-    const PortCounters c1 = stop(p1);
-    const PortCounters c0 = stop(p0);
-    expect_forwarded_and_balanced(c1, "upstream secondary");
-    expect_forwarded_and_balanced(c0, "our primary");
+    stop_and_check(p1, "upstream secondary", p0, "our primary");
 }
 
 TEST(SymmetricMp, KilledSecondaryIsRestartedAndResumesItsQueue)
@@ -318,8 +323,7 @@ TEST(SymmetricMp, KilledSecondaryIsRestartedAndResumesItsQueue)
                                              "has exited: resuming its queues")))
         << p1.output();
     ASSERT_TRUE(rx_grows(prefix, 1, 0));
-    expect_forwarded_and_balanced(stop(p1), "restarted proc 1");
-    expect_forwarded_and_balanced(stop(p0), "proc 0");
+    stop_and_check(p1, "restarted proc 1", p0, "proc 0");
 }
 
 TEST(SymmetricMp, KilledPrimaryIsRestartedAsSecondaryWhileTheOtherForwards)
@@ -344,8 +348,7 @@ TEST(SymmetricMp, KilledPrimaryIsRestartedAsSecondaryWhileTheOtherForwards)
     ASSERT_TRUE(rx_grows(prefix, 0, 0));
     const auto later = rx_of(prefix, 1);
     EXPECT_TRUE(rx_grows(prefix, 1, later));
-    expect_forwarded_and_balanced(stop(again), "restarted proc 0");
-    expect_forwarded_and_balanced(stop(p1), "proc 1");
+    stop_and_check(again, "restarted proc 0", p1, "proc 1");
 }
 
 // kill -9 at random moments (during start-up, while forwarding): the pool is
@@ -376,8 +379,7 @@ TEST(SymmetricMp, TenKillRestartCyclesNeverStallTheOther)
     ASSERT_TRUE(rx_grows(prefix, 1, 0));
     const auto before = rx_of(prefix, 0);
     EXPECT_TRUE(rx_grows(prefix, 0, before));
-    expect_forwarded_and_balanced(stop(p1), "proc 1 after 10 kills");
-    expect_forwarded_and_balanced(stop(p0), "proc 0");
+    stop_and_check(p1, "proc 1 after 10 kills", p0, "proc 0");
 }
 
 // ------------------------------------------------------------------ refusals
@@ -460,8 +462,7 @@ TEST(SymmetricMp, SecondaryDisagreeingWithTheRunIsRefused)
     ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
     EXPECT_EQ(p1.output().find("which has exited"), std::string::npos) << p1.output();
     ASSERT_TRUE(rx_grows(prefix, 1, 0));
-    expect_forwarded_and_balanced(stop(p1), "proc 1");
-    expect_forwarded_and_balanced(stop(p0), "proc 0");
+    stop_and_check(p1, "proc 1", p0, "proc 0");
 }
 
 TEST(SymmetricMp, SecondaryWithAnotherPortmaskIsRefused)
