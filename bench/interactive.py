@@ -12,7 +12,9 @@ import scenarios
 
 from dpdkproc import BenchError, Prefix, Process, Telemetry, eal_args
 
-PROMPT = b"simple_mp > "
+# The prompt is "simple_mp > ", but the receiver lcore's first line may be
+# printed in the middle of it: wait for the end of start-up, then for "> ".
+READY = b"Finished Process Init."
 WINDOW = 32
 
 
@@ -79,13 +81,15 @@ def simple_mp_once(binary, variant, log_dir, rnd, messages):
                           log_dir, interactive=True)
         procs.append(primary)
         a = Cursor(primary)
-        a.expect(PROMPT, 30)
+        a.expect(READY, 30)
+        a.expect(b"> ", 30)
         secondary = Process("simple_mp_%s_r%d-secondary" % (variant, rnd),
                             simple_mp_argv(binary, prefix, False),
                             log_dir, interactive=True)
         procs.append(secondary)
         b = Cursor(secondary)
-        b.expect(PROMPT, 30)
+        b.expect(READY, 30)
+        b.expect(b"> ", 30)
         rtts = []
         for i in range(messages):
             t0 = time.perf_counter()
