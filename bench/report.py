@@ -72,7 +72,8 @@ def summarize(runs):
                        "higher_is_better": higher, "against": other or "",
                        "ours": med["ours"], "other": med[other] if other else None,
                        "ratio": _median(ratios), "ratio_min": min(ratios) if ratios else None,
-                       "ratio_max": max(ratios) if ratios else None, "rounds": len(ratios)}
+                       "ratio_max": max(ratios) if ratios else None, "rounds": len(ratios),
+                       "ratios": " ".join("%.3f" % x for x in ratios)}
                 row.update(_verdict(row))
                 rows.append(row)
     return rows
