@@ -155,18 +155,51 @@ def _tx(tele, port):
     return tele.port_stats(port)["opackets"]
 
 
+class _PhaseWatch:
+    """When the master's log first shows each step of a recovery (polled at
+    the runner's 1 ms pace, so each time is at most ~1 ms late)."""
+
+    STEPS = [("noticed_ms", re.compile(r"slave \d+ died")),
+             ("group_stopped_ms", re.compile(r"ports .* given fresh mbuf pools")),
+             ("first_slave_loop_ms", re.compile(r"entering main loop")),
+             ("last_slave_loop_ms", re.compile(r"slave \d+ restarted"))]
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = os.path.getsize(path)
+        self.text = ""
+        self.seen = {}
+
+    def poll(self, now):
+        size = os.path.getsize(self.path)
+        if size <= self.offset:
+            return
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            self.text += f.read(size - self.offset).decode(errors="replace")
+        self.offset = size
+        for name, pattern in self.STEPS:
+            if name not in self.seen and pattern.search(self.text):
+                self.seen[name] = now
+
+    def since(self, t0):
+        return {name: (t - t0) * 1e3 for name, t in self.seen.items()}
+
+
 def recovery_once(master, tele, slaves, victim, restarts_seen, timeout=10.0):
     """Kills slave `victim` with SIGKILL and returns (ms until the port it
     transmitted on transmits again, ms the master reported). The port is
     quiet from the kill until a new slave forwards: nothing else sends on it."""
     pid, rx_ports = slaves[victim]
     tx_port = rx_ports[0] ^ 1
+    phases = _PhaseWatch(master.log_path)
     t_kill = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     time.sleep(0.002)  # let the signal land before reading the frozen counter
     frozen = _tx(tele, tx_port)
     while True:
         now = time.monotonic()
+        phases.poll(now)
         if _tx(tele, tx_port) > frozen:
             break
         if now - t_kill > timeout:
@@ -193,7 +226,7 @@ def recovery_once(master, tele, slaves, victim, restarts_seen, timeout=10.0):
         slaves[int(index)] = (int(new_pid), slaves[int(index)][1])
         if int(index) == victim:
             reported = float(ms)
-    return external_ms, reported, len(restarts)
+    return external_ms, reported, len(restarts), phases.since(t_kill)
 
 
 class _Master:
@@ -248,9 +281,9 @@ def run_recovery(bins, log_dir, kills, settle):
                 time.sleep(settle)
                 victim = sorted(master.slaves)[k % len(master.slaves)]
                 row["slave"] = victim
-                external, reported, master.restarts_seen = recovery_once(
+                external, reported, master.restarts_seen, steps = recovery_once(
                     master.proc, master.tele, master.slaves, victim, master.restarts_seen)
-                row.update(recovery_ms=external, master_reported_ms=reported)
+                row.update(recovery_ms=external, master_reported_ms=reported, **steps)
             except BenchError as e:
                 row["error"] = str(e)
                 print("%-28s kill %d FAILED: %s" % ("l2fwd_fork_recovery", k + 1, e))
@@ -269,9 +302,16 @@ def run_recovery(bins, log_dir, kills, settle):
                    "kills": len(rows), "not_recovered": failed,
                    "recovery_median_ms": statistics.median(times), "recovery_max_ms": times[-1],
                    "master_reported_median_ms": statistics.median(reported) if reported else None}
+        for name, _ in _PhaseWatch.STEPS:
+            values = [r[name] for r in rows if name in r]
+            if values:
+                summary["median_" + name] = statistics.median(values)
         print("%-28s ours     %d kills, %d not recovered: median %.1f ms, worst %.1f ms "
               "(the master reports a median of %s ms)"
               % ("l2fwd_fork_recovery", len(rows), failed, summary["recovery_median_ms"], times[-1],
                  "%.1f" % summary["master_reported_median_ms"] if reported else "-"))
+        steps = ", ".join("%s %.0f ms" % (name[:-3].replace("_", " "), summary["median_" + name])
+                          for name, _ in _PhaseWatch.STEPS if "median_" + name in summary)
+        print("%-28s medians from the kill: %s" % ("", steps))
         rows.append(summary)
     return rows

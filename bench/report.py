@@ -24,7 +24,10 @@ METRICS = {
                   ("msgs_per_s", "messages/s", True)],
     "l2fwd_fork_recovery": [("recovery_median_ms", "recovery median ms", False),
                             ("recovery_max_ms", "recovery worst ms", False),
-                            ("not_recovered", "kills not recovered", False)],
+                            ("not_recovered", "kills not recovered", False),
+                            ("median_noticed_ms", "death noticed, median ms", False),
+                            ("median_group_stopped_ms", "group stopped + pools renewed, median ms", False),
+                            ("median_first_slave_loop_ms", "first new slave forwarding, median ms", False)],
 }
 
 # Targets from the issue: (benchmark, metric, against, minimum ratio ours/against)
