@@ -69,6 +69,17 @@ def command_lines(bins):
     return lines
 
 
+def _start_at_prompt(binary, prefix, variant, rnd, primary, log_dir, procs):
+    role = "primary" if primary else "secondary"
+    proc = Process("simple_mp_%s_r%d-%s" % (variant, rnd, role), simple_mp_argv(binary, prefix, primary),
+                   log_dir, interactive=True)
+    procs.append(proc)
+    cursor = Cursor(proc)
+    cursor.expect(READY, 30)
+    cursor.expect(b"> ", 30)
+    return proc, cursor
+
+
 def simple_mp_once(binary, variant, log_dir, rnd, messages):
     """Round trip: the runner types `send` into one process's prompt and waits
     for the other process to print it, then the other way back. Rate: a
@@ -76,20 +87,8 @@ def simple_mp_once(binary, variant, log_dir, rnd, messages):
     prefix = Prefix("simple_mp_%s_r%d" % (variant, rnd))
     procs = []
     try:
-        primary = Process("simple_mp_%s_r%d-primary" % (variant, rnd),
-                          simple_mp_argv(binary, prefix, True),
-                          log_dir, interactive=True)
-        procs.append(primary)
-        a = Cursor(primary)
-        a.expect(READY, 30)
-        a.expect(b"> ", 30)
-        secondary = Process("simple_mp_%s_r%d-secondary" % (variant, rnd),
-                            simple_mp_argv(binary, prefix, False),
-                            log_dir, interactive=True)
-        procs.append(secondary)
-        b = Cursor(secondary)
-        b.expect(READY, 30)
-        b.expect(b"> ", 30)
+        primary, a = _start_at_prompt(binary, prefix, variant, rnd, True, log_dir, procs)
+        secondary, b = _start_at_prompt(binary, prefix, variant, rnd, False, log_dir, procs)
         rtts = []
         for i in range(messages):
             t0 = time.perf_counter()
