@@ -218,6 +218,26 @@ std::vector<std::string> l2fwd_fork(const DpdkPrefix& prefix, std::string_view l
     return args({{binary("l2fwd_fork")}, eal_args(prefix, lcores, vdevs), {"--"}, app_args});
 }
 
+// A master on null ports, started and waited for until `n_slaves` slaves run.
+// The prefix is declared first, so the processes go before their files.
+struct RunningMaster {
+    RunningMaster(std::string_view tag, std::string_view lcores,
+                  std::initializer_list<std::string_view> vdevs, std::vector<std::string> app_args,
+                  std::size_t n_slaves)
+        : prefix(tag), process(l2fwd_fork(prefix, lcores, vdevs, std::move(app_args))),
+          telemetry(prefix)
+    {
+        if (process.expect("APP: Finished Process Init.", 30s))
+            slaves = wait_for_slaves(telemetry, n_slaves);
+    }
+    bool ready() const { return !slaves.empty(); }
+
+    DpdkPrefix prefix;
+    Process process;
+    Telemetry telemetry;
+    std::vector<SlaveInfo> slaves;
+};
+
 double median(std::vector<double> v)
 {
     std::sort(v.begin(), v.end());
@@ -227,13 +247,12 @@ double median(std::vector<double> v)
 // Recovery: 20 kills of a floating slave at random moments.
 TEST(L2fwdFork, FloatingSlavesRecoverFromTwentyKillsWithoutLeakingMbufs)
 {
-    DpdkPrefix prefix("l2ff");
-    Process master(l2fwd_fork(prefix, "0@0,1@1,2@0", {"net_null0", "net_null1"},
-                              {"-p", "3", "-T", "1", "-f"}));
-    ASSERT_TRUE(master.expect("APP: Finished Process Init.", 30s)) << master.output();
-    Telemetry telemetry(prefix);
-    auto current = wait_for_slaves(telemetry, 2);
-    ASSERT_EQ(current.size(), 2U) << master.output();
+    RunningMaster run("l2ff", "0@0,1@1,2@0", {"net_null0", "net_null1"},
+                      {"-p", "3", "-T", "1", "-f"}, 2);
+    ASSERT_TRUE(run.ready()) << run.process.output();
+    Process& master = run.process;
+    Telemetry& telemetry = run.telemetry;
+    auto current = run.slaves;
 
     std::mt19937 random(static_cast<unsigned>(Clock::now().time_since_epoch().count()));
     std::vector<double> appear_ms;
@@ -319,13 +338,11 @@ TEST(L2fwdFork, FloatingSlavesRecoverFromTwentyKillsWithoutLeakingMbufs)
 
 TEST(L2fwdFork, PinnedSlavesRunOnTheirLcoresCpu)
 {
-    DpdkPrefix prefix("l2fp");
-    Process master(l2fwd_fork(prefix, "0@0,1@1,2@0", {"net_null0", "net_null1"},
-                              {"-p", "3", "-T", "0"}));
-    ASSERT_TRUE(master.expect("APP: Finished Process Init.", 30s)) << master.output();
-    Telemetry telemetry(prefix);
-    const auto found = wait_for_slaves(telemetry, 2);
-    ASSERT_EQ(found.size(), 2U) << master.output();
+    RunningMaster run("l2fp", "0@0,1@1,2@0", {"net_null0", "net_null1"},
+                      {"-p", "3", "-T", "0"}, 2);
+    ASSERT_TRUE(run.ready()) << run.process.output();
+    Process& master = run.process;
+    const auto found = run.slaves;
     EXPECT_EQ(found[0].lcore, 1U);
     EXPECT_EQ(found[0].rx_ports, "0");
     EXPECT_EQ(cpus_allowed(found[0].pid), "1");
@@ -342,14 +359,12 @@ TEST(L2fwdFork, PinnedSlavesRunOnTheirLcoresCpu)
 
 TEST(L2fwdFork, OnlyTheGroupOfTheDeadSlaveIsStoppedAndRestarted)
 {
-    DpdkPrefix prefix("l2fg");
-    Process master(l2fwd_fork(prefix, "0@0,1@1,2@0,3@1,4@0",
-                              {"net_null0", "net_null1", "net_null2", "net_null3"},
-                              {"-p", "f", "-T", "0"}));
-    ASSERT_TRUE(master.expect("APP: Finished Process Init.", 30s)) << master.output();
-    Telemetry telemetry(prefix);
-    const auto before = wait_for_slaves(telemetry, 4);
-    ASSERT_EQ(before.size(), 4U) << master.output();
+    RunningMaster run("l2fg", "0@0,1@1,2@0,3@1,4@0", {"net_null0", "net_null1", "net_null2", "net_null3"},
+                      {"-p", "f", "-T", "0"}, 4);
+    ASSERT_TRUE(run.ready()) << run.process.output();
+    Process& master = run.process;
+    Telemetry& telemetry = run.telemetry;
+    const auto before = run.slaves;
 
     ASSERT_EQ(kill(before[2].pid, SIGKILL), 0); // receives on port 2, paired with 3
     const auto after = wait_for_slaves(telemetry, 4, [&](const std::vector<SlaveInfo>& now) {
@@ -382,13 +397,11 @@ TEST(L2fwdFork, OnlyTheGroupOfTheDeadSlaveIsStoppedAndRestarted)
 
 TEST(L2fwdFork, CtrlCStopsEverySlaveAndPrintsBalancedStatistics)
 {
-    DpdkPrefix prefix("l2fc");
-    Process master(l2fwd_fork(prefix, "0@0,1@1,2@0", {"net_null0", "net_null1"},
-                              {"-p", "3", "-T", "1", "-f"}));
-    ASSERT_TRUE(master.expect("APP: Finished Process Init.", 30s)) << master.output();
-    Telemetry telemetry(prefix);
-    const auto found = wait_for_slaves(telemetry, 2);
-    ASSERT_EQ(found.size(), 2U) << master.output();
+    RunningMaster run("l2fc", "0@0,1@1,2@0", {"net_null0", "net_null1"},
+                      {"-p", "3", "-T", "1", "-f"}, 2);
+    ASSERT_TRUE(run.ready()) << run.process.output();
+    Process& master = run.process;
+    const auto found = run.slaves;
     ASSERT_TRUE(master.expect("Aggregate statistics", 20s)) << "statistics every second";
     master.signal(SIGINT);
     const auto exit = master.wait_exit(20s);
@@ -420,13 +433,11 @@ TEST(L2fwdFork, CtrlCStopsEverySlaveAndPrintsBalancedStatistics)
 
 TEST(L2fwdFork, KillingTheMasterLeavesNoSlave)
 {
-    DpdkPrefix prefix("l2fk");
-    Process master(l2fwd_fork(prefix, "0@0,1@1,2@0", {"net_null0", "net_null1"},
-                              {"-p", "3", "-T", "0"}));
-    ASSERT_TRUE(master.expect("APP: Finished Process Init.", 30s)) << master.output();
-    Telemetry telemetry(prefix);
-    const auto found = wait_for_slaves(telemetry, 2);
-    ASSERT_EQ(found.size(), 2U) << master.output();
+    RunningMaster run("l2fk", "0@0,1@1,2@0", {"net_null0", "net_null1"},
+                      {"-p", "3", "-T", "0"}, 2);
+    ASSERT_TRUE(run.ready()) << run.process.output();
+    Process& master = run.process;
+    const auto found = run.slaves;
     ASSERT_EQ(kill(master.pid(), SIGKILL), 0); // the master alone, not its group
     const auto exit = master.wait_exit(10s);
     ASSERT_TRUE(exit);

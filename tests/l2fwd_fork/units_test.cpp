@@ -217,9 +217,12 @@ TEST(LcoreIds, ConcurrentClaimsNeverShareAnId)
 using Kind = Supervisor::Action::Kind;
 using Clock = Supervisor::Clock;
 
-std::vector<std::pair<Kind, unsigned>> kinds(const std::vector<Supervisor::Action>& actions)
+// (kind, slave) per action; (restart, group size) for a restart.
+using Actions = std::vector<std::pair<Kind, unsigned>>;
+
+Actions kinds(const std::vector<Supervisor::Action>& actions)
 {
-    std::vector<std::pair<Kind, unsigned>> out;
+    Actions out;
     for (const auto& a : actions)
         out.emplace_back(a.kind, a.kind == Kind::restart ? a.members.size() : a.slave);
     return out;
@@ -275,14 +278,14 @@ TEST_F(SupervisorTest, SlaveThatIgnoresStopIsKilledAfterTheTimeout)
 {
     start_all();
     supervisor.ended(3, t0);
-    EXPECT_EQ(kinds(supervisor.poll(t0)), (std::vector<std::pair<Kind, unsigned>>{{Kind::stop, 2}}));
+    EXPECT_EQ(kinds(supervisor.poll(t0)), (Actions{{Kind::stop, 2}}));
     EXPECT_TRUE(supervisor.poll(t0 + 499ms).empty());
     EXPECT_EQ(kinds(supervisor.poll(t0 + 500ms)),
-              (std::vector<std::pair<Kind, unsigned>>{{Kind::kill, 2}}));
+              (Actions{{Kind::kill, 2}}));
     EXPECT_TRUE(supervisor.poll(t0 + 900ms).empty()) << "killed once";
     supervisor.ended(2, t0 + 901ms);
     EXPECT_EQ(kinds(supervisor.poll(t0 + 902ms)),
-              (std::vector<std::pair<Kind, unsigned>>{{Kind::restart, 2}}));
+              (Actions{{Kind::restart, 2}}));
 }
 
 TEST_F(SupervisorTest, BothDeadAtOnceRestartWithoutStop)
@@ -291,7 +294,7 @@ TEST_F(SupervisorTest, BothDeadAtOnceRestartWithoutStop)
     supervisor.ended(0, t0);
     supervisor.ended(1, t0 + 1ms);
     EXPECT_EQ(kinds(supervisor.poll(t0 + 2ms)),
-              (std::vector<std::pair<Kind, unsigned>>{{Kind::restart, 2}}));
+              (Actions{{Kind::restart, 2}}));
 }
 
 TEST_F(SupervisorTest, DeathDuringTheRestartGoesRoundAgainAndKeepsTheFirstDeathTime)
@@ -306,10 +309,10 @@ TEST_F(SupervisorTest, DeathDuringTheRestartGoesRoundAgainAndKeepsTheFirstDeathT
     supervisor.ready(1, t0 + 20ms);
     supervisor.ended(0, t0 + 30ms); // the new slave 0 dies before it forwards
     EXPECT_EQ(kinds(supervisor.poll(t0 + 31ms)),
-              (std::vector<std::pair<Kind, unsigned>>{{Kind::stop, 1}}));
+              (Actions{{Kind::stop, 1}}));
     supervisor.ended(1, t0 + 35ms);
     EXPECT_EQ(kinds(supervisor.poll(t0 + 36ms)),
-              (std::vector<std::pair<Kind, unsigned>>{{Kind::restart, 2}}));
+              (Actions{{Kind::restart, 2}}));
     supervisor.launched(0);
     supervisor.launched(1);
     supervisor.ready(0, t0 + 50ms);
@@ -325,7 +328,7 @@ TEST_F(SupervisorTest, SlaveThatNeverStartsMakesTheMasterGiveUp)
     supervisor.poll(t0); // stop 1
     supervisor.ended(1, t0);
     ASSERT_EQ(kinds(supervisor.poll(t0)),
-              (std::vector<std::pair<Kind, unsigned>>{{Kind::restart, 2}}));
+              (Actions{{Kind::restart, 2}}));
     // Slave 0 now dies before it forwards, three times (the limit given above).
     for (int round = 1; round <= 3; ++round) {
         supervisor.launched(0);
@@ -334,14 +337,14 @@ TEST_F(SupervisorTest, SlaveThatNeverStartsMakesTheMasterGiveUp)
         supervisor.ended(0, t0);
         if (round < 3) {
             EXPECT_EQ(kinds(supervisor.poll(t0)),
-                      (std::vector<std::pair<Kind, unsigned>>{{Kind::stop, 1}}));
+                      (Actions{{Kind::stop, 1}}));
             supervisor.ended(1, t0);
             EXPECT_EQ(kinds(supervisor.poll(t0)),
-                      (std::vector<std::pair<Kind, unsigned>>{{Kind::restart, 2}}));
+                      (Actions{{Kind::restart, 2}}));
         } else {
             // Give up at once; the partner is still stopped, nothing restarts.
             EXPECT_EQ(kinds(supervisor.poll(t0)),
-                      (std::vector<std::pair<Kind, unsigned>>{{Kind::give_up, 0},
+                      (Actions{{Kind::give_up, 0},
                                                               {Kind::stop, 1}}));
             supervisor.ended(1, t0);
             EXPECT_TRUE(supervisor.poll(t0).empty());
@@ -361,7 +364,7 @@ TEST_F(SupervisorTest, ShutdownStopsEverySlaveAndRestartsNothing)
         EXPECT_TRUE(supervisor.ended(s, t0 + 1ms));
     EXPECT_FALSE(supervisor.all_ended());
     EXPECT_EQ(kinds(supervisor.poll(t0 + 600ms)),
-              (std::vector<std::pair<Kind, unsigned>>{{Kind::kill, 3}}));
+              (Actions{{Kind::kill, 3}}));
     supervisor.ended(3, t0 + 601ms);
     EXPECT_TRUE(supervisor.poll(t0 + 602ms).empty());
     EXPECT_TRUE(supervisor.all_ended());
