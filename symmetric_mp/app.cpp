@@ -5,6 +5,7 @@
 
 #include "app.hpp"
 
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <span>
@@ -20,6 +21,7 @@
 #include <rte_memzone.h>
 
 #include <mp/all.hpp>
+#include <mp/watchdog.hpp>
 
 #include "claims.hpp"
 #include "forward.hpp"
@@ -39,6 +41,9 @@ constexpr unsigned mbuf_cache = 256;
 // mbufs, but cannot leave the pool blocked for everyone else, as the default
 // ring driver can (a producer killed between its head and tail update).
 constexpr const char* mbuf_pool_driver = "lf_stack";
+
+// Longer than any healthy start-up (EAL, a 64K-mbuf pool, up to 9 s of link wait).
+constexpr std::chrono::seconds startup_limit{20};
 
 // What the telemetry callback reports (callbacks take no user pointer in 22.11).
 struct TelemetrySource {
@@ -67,8 +72,8 @@ int telemetry_stats(const char*, const char*, rte_tel_data* data)
         rte_tel_data_add_dict_container(data, name, array, 0);
     };
     add_array("pid", [&](unsigned proc) {
-        const pid_t pid = config.procs.slots[proc].pid.load();
-        return static_cast<uint64_t>(process_alive(pid) ? pid : 0);
+        const OwnerKey owner = config.procs.slots[proc].owner.load();
+        return static_cast<uint64_t>(owner_alive(owner) ? pid_of(owner) : 0);
     });
     for (const uint16_t port : g_telemetry.ports) {
         const auto counter = [&](const char* what, auto member) {
@@ -106,7 +111,7 @@ public:
     ~ProcClaim()
     {
         if (table_ != nullptr)
-            table_->release(proc_id_, getpid());
+            table_->release(proc_id_, owner_key(getpid()));
     }
 
 private:
@@ -118,23 +123,24 @@ private:
 // an lcore id with a live process (they would share a mempool cache).
 void claim_proc_id(SharedConfig& config, unsigned proc_id, std::span<const unsigned> lcores)
 {
-    const Claim claim = config.procs.claim(proc_id, getpid());
+    const OwnerKey me = owner_key(getpid());
+    const Claim claim = config.procs.claim(proc_id, me);
     if (claim.status == ClaimStatus::held)
         throw mp::StartupError(mp::strprintf("--proc-id %u is already served by process %d, which "
                                              "is still running: give each process its own "
                                              "--proc-id",
-                                             proc_id, static_cast<int>(claim.other)));
+                                             proc_id, static_cast<int>(pid_of(claim.other))));
     if (claim.status == ClaimStatus::took_over)
         mp::log(RTE_LOG_INFO, "proc-id %u was served by process %d, which has exited: resuming "
                               "its queues",
-                proc_id, static_cast<int>(claim.other));
+                proc_id, static_cast<int>(pid_of(claim.other)));
     config.procs.set_lcores(proc_id, lcores);
     if (const auto conflict = config.procs.lcore_conflict(proc_id, lcores)) {
-        config.procs.release(proc_id, getpid());
+        config.procs.release(proc_id, me);
         throw mp::StartupError(mp::strprintf(
             "lcore %u is already used by proc-id %u (process %d): give each process its own "
             "lcore ids (-l/--lcores), they index the mbuf pool's per-lcore caches",
-            conflict->lcore, conflict->proc_id, static_cast<int>(conflict->pid)));
+            conflict->lcore, conflict->proc_id, static_cast<int>(pid_of(conflict->owner))));
     }
     for (PortCounters& counters : config.counters[proc_id].port)
         counters.reset();
@@ -183,6 +189,13 @@ int lcore_main(void* arg)
 
 int run(int argc, char** argv)
 {
+    // A process killed inside DPDK's start-up or a lookup can leave a shared
+    // control-plane lock held; the next process to need it would wait forever.
+    mp::StartupWatchdog watchdog(
+        "symmetric_mp", startup_limit,
+        "a DPDK lock in the shared memory is held, most likely by a process that was killed "
+        "during its own start-up; the running processes are not affected, but new ones cannot "
+        "attach: stop them all and start the run again");
     // A restarted process attaches on purpose to the memory a dead primary left.
     mp::Eal eal(argc, argv, {.require_live_primary = false});
     if (rte_eth_dev_count_avail() == 0)
@@ -261,6 +274,7 @@ int run(int argc, char** argv)
     if (eal.primary())
         eal.keep_shared_state_at_exit(); // the others go on without us; ports stay up
     eal.mark_ready();
+    watchdog.done();
 
     rte_eal_mp_remote_launch(lcore_main, work, CALL_MAIN);
     rte_eal_mp_wait_lcore();

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
 // Who serves which proc-id: a table in shared memory with one slot per proc-id,
-// holding the pid of the process that serves it (0 when free).
+// naming the process that serves it (0 when free).
 //
 // Processes come and go without asking anyone (kill -9 included), so a slot is
 // taken with a compare-exchange and a slot whose owner no longer exists may be
@@ -12,12 +12,12 @@
 // No DPDK calls here: the tests drive the table in ordinary memory.
 
 #include <atomic>
-#include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <optional>
 #include <span>
 
-#include <signal.h>
 #include <sys/types.h>
 
 #include "options.hpp"
@@ -28,15 +28,43 @@ namespace symmetric_mp {
 // program checks it at compile time).
 inline constexpr unsigned max_lcore_ids = 128;
 
-// Whether process `pid` still exists (EPERM: it exists, it is someone else's).
-inline bool process_alive(pid_t pid) noexcept
+// A process as the table knows it: its pid in the low 32 bits and the low 32 bits
+// of its start time (clock ticks since boot) in the high ones. Pids are reused
+// (pid_max is often 32768); a pid with the same start time is the same process.
+using OwnerKey = uint64_t;
+
+inline pid_t pid_of(OwnerKey key) noexcept { return static_cast<pid_t>(key & 0xffffffffU); }
+
+// The key of the running process `pid`, or 0 if there is none.
+inline OwnerKey owner_key(pid_t pid) noexcept
 {
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+    char path[64];
+    std::snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(pid));
+    std::FILE* file = std::fopen(path, "r");
+    if (file == nullptr)
+        return 0;
+    char line[1024];
+    const bool read = std::fgets(line, sizeof(line), file) != nullptr;
+    std::fclose(file);
+    // The command name (field 2) may hold spaces and ')': fields after the last
+    // ')' are: state, ppid, ... and the 22nd field, starttime, is the 20th of those.
+    const char* rest = read ? std::strrchr(line, ')') : nullptr;
+    if (rest == nullptr)
+        return 0;
+    unsigned long long start = 0;
+    if (std::sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                              "%*d %*d %*d %llu",
+                    &start) != 1)
+        return 0;
+    return (static_cast<uint64_t>(start & 0xffffffffU) << 32) | static_cast<uint32_t>(pid);
 }
 
+// Whether the process a key names still runs.
+inline bool owner_alive(OwnerKey key) noexcept { return key != 0 && owner_key(pid_of(key)) == key; }
+
 struct ProcSlot {
-    std::atomic<int32_t> pid;                                 // owner, 0 = free
-    std::atomic<uint64_t> lcores[max_lcore_ids / 64];         // owner's lcore ids, as bits
+    std::atomic<OwnerKey> owner;                      // 0 = free
+    std::atomic<uint64_t> lcores[max_lcore_ids / 64]; // owner's lcore ids, as bits
 };
 
 enum class ClaimStatus {
@@ -47,24 +75,24 @@ enum class ClaimStatus {
 
 struct Claim {
     ClaimStatus status;
-    pid_t other; // the dead previous owner (took_over) or the live holder (held); else 0
+    OwnerKey other; // the dead previous owner (took_over) or the live holder (held); else 0
 };
 
 struct LcoreConflict {
     unsigned lcore;
     unsigned proc_id;
-    pid_t pid;
+    OwnerKey owner;
 };
 
 struct ProcTable {
     ProcSlot slots[max_procs];
 
-    // Takes slot `proc_id` for `me`. `alive(pid)` says whether a holder still runs.
-    template <typename IsAlive = bool (*)(pid_t)>
-    Claim claim(unsigned proc_id, pid_t me, IsAlive alive = &process_alive) noexcept
+    // Takes slot `proc_id` for `me`. `alive(key)` says whether a holder still runs.
+    template <typename IsAlive = bool (*)(OwnerKey)>
+    Claim claim(unsigned proc_id, OwnerKey me, IsAlive alive = &owner_alive) noexcept
     {
-        std::atomic<int32_t>& owner = slots[proc_id].pid;
-        int32_t seen = 0;
+        std::atomic<OwnerKey>& owner = slots[proc_id].owner;
+        OwnerKey seen = 0;
         if (owner.compare_exchange_strong(seen, me))
             return {ClaimStatus::claimed, 0};
         // Someone holds it. Only a dead holder may be replaced, and only the
@@ -77,17 +105,17 @@ struct ProcTable {
             }
             if (alive(seen))
                 return {ClaimStatus::held, seen};
-            const int32_t dead = seen;
+            const OwnerKey dead = seen;
             if (owner.compare_exchange_strong(seen, me))
                 return {ClaimStatus::took_over, dead};
         }
     }
 
     // Frees slot `proc_id` if `me` still holds it.
-    void release(unsigned proc_id, pid_t me) noexcept
+    void release(unsigned proc_id, OwnerKey me) noexcept
     {
-        int32_t expected = me;
-        if (slots[proc_id].pid.compare_exchange_strong(expected, 0))
+        OwnerKey expected = me;
+        if (slots[proc_id].owner.compare_exchange_strong(expected, 0))
             for (auto& word : slots[proc_id].lcores)
                 word.store(0);
     }
@@ -105,20 +133,20 @@ struct ProcTable {
     // The first lcore id of `lcores` that a live process holding another slot
     // also runs on. Call after set_lcores(): of two processes that start at once
     // on the same lcore, at least one sees the other.
-    template <typename IsAlive = bool (*)(pid_t)>
+    template <typename IsAlive = bool (*)(OwnerKey)>
     std::optional<LcoreConflict> lcore_conflict(unsigned proc_id, std::span<const unsigned> lcores,
-                                                IsAlive alive = &process_alive) const noexcept
+                                                IsAlive alive = &owner_alive) const noexcept
     {
         for (unsigned other = 0; other < max_procs; ++other) {
             if (other == proc_id)
                 continue;
-            const pid_t pid = slots[other].pid.load();
-            if (pid == 0)
+            const OwnerKey owner = slots[other].owner.load();
+            if (owner == 0)
                 continue;
             for (unsigned lcore : lcores) {
                 const uint64_t word = slots[other].lcores[lcore / 64].load();
-                if ((word & (uint64_t{1} << (lcore % 64))) != 0 && alive(pid))
-                    return LcoreConflict{lcore, other, pid};
+                if ((word & (uint64_t{1} << (lcore % 64))) != 0 && alive(owner))
+                    return LcoreConflict{lcore, other, owner};
             }
         }
         return std::nullopt;

@@ -351,8 +351,8 @@ TEST(SymmetricMp, KilledPrimaryIsRestartedAsSecondaryWhileTheOtherForwards)
     stop_and_check(again, "restarted proc 0", p1, "proc 1");
 }
 
-// kill -9 at random moments (during start-up, while forwarding): the pool is
-// lock-free, so no death can leave it blocked for the survivor.
+// kill -9 at random moments of the forwarding: the pool is lock-free and the
+// fast path takes no other lock, so no death can stall the survivor.
 TEST(SymmetricMp, TenKillRestartCyclesNeverStallTheOther)
 {
     DpdkPrefix prefix("smp_cycles");
@@ -361,13 +361,14 @@ TEST(SymmetricMp, TenKillRestartCyclesNeverStallTheOther)
     const Launch victim{.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"};
     const unsigned seed = std::random_device{}();
     std::mt19937 random(seed);
-    std::uniform_int_distribution<int> delay_ms(0, 600);
+    std::uniform_int_distribution<int> delay_ms(0, 500);
     for (int cycle = 0; cycle < 10; ++cycle) {
         const int delay = delay_ms(random);
         SCOPED_TRACE("seed " + std::to_string(seed) + ", cycle " + std::to_string(cycle) +
-                     ", killed " + std::to_string(delay) + " ms after start");
+                     ", killed " + std::to_string(delay) + " ms after start-up");
         {
             Process p1(command(prefix, victim));
+            ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
             std::this_thread::sleep_for(std::chrono::milliseconds(delay));
             p1.kill();
         }
@@ -380,6 +381,34 @@ TEST(SymmetricMp, TenKillRestartCyclesNeverStallTheOther)
     const auto before = rx_of(prefix, 0);
     EXPECT_TRUE(rx_grows(prefix, 0, before));
     stop_and_check(p1, "proc 1 after 10 kills", p0, "proc 0");
+}
+
+// A process killed inside DPDK's own start-up can leave a shared EAL lock held
+// (here: the memory hotplug lock). The running process goes on; a new one cannot
+// attach, and says so instead of hanging.
+TEST(SymmetricMp, LockLeftByAProcessKilledInStartUpIsReportedNotAHang)
+{
+    DpdkPrefix prefix("smp_lock");
+    Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    {
+        Process holder(args({{build_root() + "/tests/symmetric_mp/smp_lock_holder"},
+                             eal_args(prefix, "8@1", {}, {"--proc-type=secondary"})}));
+        ASSERT_TRUE(holder.expect("memory lock held", 60s)) << holder.output();
+        holder.kill();
+    }
+    const std::string before = telemetry(prefix, "/symmetric_mp/stats");
+    Process p1(command(prefix, {.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"}));
+    const auto exit = p1.wait_exit(90s);
+    ASSERT_TRUE(exit) << p1.output();
+    EXPECT_EQ(exit->code, 1);
+    EXPECT_NE(p1.errors().find("symmetric_mp: error: start-up did not finish within 20 s: a DPDK "
+                               "lock in the shared memory is held"),
+              std::string::npos)
+        << p1.errors();
+    EXPECT_NE(telemetry(prefix, "/symmetric_mp/stats"), before) << "proc 0 stopped forwarding";
+    const PortCounters c0 = stop(p0);
+    expect_forwarded_and_balanced(c0, "proc 0");
 }
 
 // ------------------------------------------------------------------ refusals

@@ -17,7 +17,7 @@ int main(int argc, char** argv)
         const auto config = mp::Memzone<symmetric_mp::SharedConfig>::lookup(
             symmetric_mp::config_memzone);
         for (unsigned proc = 0; proc < config->num_procs; ++proc) {
-            const int pid = config->procs.slots[proc].pid.load();
+            const int pid = symmetric_mp::pid_of(config->procs.slots[proc].owner.load());
             for (unsigned port = 0; port < RTE_MAX_ETHPORTS; ++port) {
                 if ((config->portmask & (uint64_t{1} << port)) == 0)
                     continue;

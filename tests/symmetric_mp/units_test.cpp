@@ -77,7 +77,7 @@ TEST(Options, EachBadInputIsNamed)
               "unknown option '--fast'");
 }
 
-// A pid that surely exists (ours) and one that surely does not (a reaped child).
+// A pid that surely does not exist (a reaped child).
 pid_t dead_pid()
 {
     const pid_t child = fork();
@@ -87,55 +87,82 @@ pid_t dead_pid()
     return child;
 }
 
+TEST(OwnerKey, NamesOneProcessNotJustItsPid)
+{
+    const OwnerKey me = owner_key(getpid());
+    ASSERT_NE(me, 0U);
+    EXPECT_EQ(pid_of(me), getpid());
+    EXPECT_TRUE(owner_alive(me));
+    EXPECT_EQ(owner_key(getpid()), me) << "stable for the life of the process";
+    // The same pid with another start time is another (earlier) process.
+    EXPECT_FALSE(owner_alive(me ^ (uint64_t{1} << 32)));
+    const pid_t dead = dead_pid();
+    EXPECT_EQ(owner_key(dead), 0U);
+    EXPECT_FALSE(owner_alive((uint64_t{77} << 32) | static_cast<uint32_t>(dead)));
+    EXPECT_FALSE(owner_alive(0));
+}
+
 TEST(ProcTable, FreeSlotIsClaimedAndReleased)
 {
     auto table = std::make_unique<ProcTable>();
-    const Claim c = table->claim(3, getpid());
+    const OwnerKey me = owner_key(getpid());
+    const Claim c = table->claim(3, me);
     EXPECT_EQ(c.status, ClaimStatus::claimed);
-    EXPECT_EQ(table->slots[3].pid.load(), getpid());
-    table->release(3, getpid());
-    EXPECT_EQ(table->slots[3].pid.load(), 0);
+    EXPECT_EQ(table->slots[3].owner.load(), me);
+    table->release(3, me);
+    EXPECT_EQ(table->slots[3].owner.load(), 0U);
 }
 
 TEST(ProcTable, SlotOfALiveProcessIsRefused)
 {
     auto table = std::make_unique<ProcTable>();
-    ASSERT_EQ(table->claim(1, getpid()).status, ClaimStatus::claimed);
-    const pid_t newcomer = getpid() + 1;
+    const OwnerKey holder = owner_key(getpid());
+    const OwnerKey newcomer = owner_key(getppid());
+    ASSERT_EQ(table->claim(1, holder).status, ClaimStatus::claimed);
     const Claim c = table->claim(1, newcomer);
     EXPECT_EQ(c.status, ClaimStatus::held);
-    EXPECT_EQ(c.other, getpid());
-    EXPECT_EQ(table->slots[1].pid.load(), getpid());
+    EXPECT_EQ(c.other, holder);
+    EXPECT_EQ(table->slots[1].owner.load(), holder);
     table->release(1, newcomer); // not the holder: no effect
-    EXPECT_EQ(table->slots[1].pid.load(), getpid());
+    EXPECT_EQ(table->slots[1].owner.load(), holder);
 }
 
 TEST(ProcTable, SlotOfADeadProcessIsTakenOver)
 {
     auto table = std::make_unique<ProcTable>();
-    const pid_t dead = dead_pid();
-    ASSERT_FALSE(process_alive(dead));
-    ASSERT_TRUE(process_alive(getpid()));
+    const OwnerKey dead = (uint64_t{1234} << 32) | static_cast<uint32_t>(dead_pid());
+    const OwnerKey me = owner_key(getpid());
     ASSERT_EQ(table->claim(0, dead).status, ClaimStatus::claimed);
-    const Claim c = table->claim(0, getpid());
+    const Claim c = table->claim(0, me);
     EXPECT_EQ(c.status, ClaimStatus::took_over);
     EXPECT_EQ(c.other, dead);
-    EXPECT_EQ(table->slots[0].pid.load(), getpid());
+    EXPECT_EQ(table->slots[0].owner.load(), me);
+}
+
+TEST(ProcTable, SlotWhoseOwnersPidWasReusedIsTakenOver)
+{
+    auto table = std::make_unique<ProcTable>();
+    // A dead owner whose pid now belongs to a running process (our parent).
+    const OwnerKey reused = owner_key(getppid()) ^ (uint64_t{1} << 32);
+    table->slots[4].owner.store(reused);
+    const Claim c = table->claim(4, owner_key(getpid()));
+    EXPECT_EQ(c.status, ClaimStatus::took_over);
+    EXPECT_EQ(pid_of(c.other), getppid());
 }
 
 TEST(ProcTable, RacingNewcomersForADeadSlotGetOneWinner)
 {
     auto table = std::make_unique<ProcTable>();
-    table->slots[2].pid.store(dead_pid());
-    // Threads stand for processes: each presents a distinct pid, and all pids
-    // but the dead one count as alive.
-    const pid_t dead = table->slots[2].pid.load();
+    const OwnerKey dead = 99;
+    table->slots[2].owner.store(dead);
+    // Threads stand for processes: each presents its own key, and every key but
+    // the dead one counts as alive.
     constexpr int contenders = 8;
     std::vector<Claim> results(contenders);
     std::vector<std::thread> threads;
     for (int i = 0; i < contenders; ++i)
         threads.emplace_back([&, i] {
-            results[i] = table->claim(2, 100000 + i, [&](pid_t p) { return p != dead; });
+            results[i] = table->claim(2, 100000 + i, [&](OwnerKey k) { return k != dead; });
         });
     for (auto& t : threads)
         t.join();
@@ -143,7 +170,7 @@ TEST(ProcTable, RacingNewcomersForADeadSlotGetOneWinner)
     for (int i = 0; i < contenders; ++i) {
         if (results[i].status == ClaimStatus::took_over) {
             ++winners;
-            EXPECT_EQ(table->slots[2].pid.load(), 100000 + i);
+            EXPECT_EQ(table->slots[2].owner.load(), 100000U + i);
         } else {
             EXPECT_EQ(results[i].status, ClaimStatus::held);
         }
@@ -154,12 +181,13 @@ TEST(ProcTable, RacingNewcomersForADeadSlotGetOneWinner)
 TEST(ProcTable, SharedLcoreOfALiveProcessIsFound)
 {
     auto table = std::make_unique<ProcTable>();
-    const pid_t other = getppid();
+    const OwnerKey other = owner_key(getppid());
+    const OwnerKey me = owner_key(getpid());
     ASSERT_EQ(table->claim(0, other).status, ClaimStatus::claimed);
     const unsigned other_lcores[] = {1, 70};
     table->set_lcores(0, other_lcores);
 
-    ASSERT_EQ(table->claim(1, getpid()).status, ClaimStatus::claimed);
+    ASSERT_EQ(table->claim(1, me).status, ClaimStatus::claimed);
     const unsigned disjoint[] = {2, 3};
     table->set_lcores(1, disjoint);
     EXPECT_FALSE(table->lcore_conflict(1, disjoint));
@@ -170,10 +198,10 @@ TEST(ProcTable, SharedLcoreOfALiveProcessIsFound)
     ASSERT_TRUE(conflict);
     EXPECT_EQ(conflict->lcore, 70U);
     EXPECT_EQ(conflict->proc_id, 0U);
-    EXPECT_EQ(conflict->pid, other);
+    EXPECT_EQ(conflict->owner, other);
 
     // A dead holder's lcores do not count, and a released slot forgets them.
-    EXPECT_FALSE(table->lcore_conflict(1, overlapping, [](pid_t) { return false; }));
+    EXPECT_FALSE(table->lcore_conflict(1, overlapping, [](OwnerKey) { return false; }));
     table->release(0, other);
     EXPECT_FALSE(table->lcore_conflict(1, overlapping));
 }
