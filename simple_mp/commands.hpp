@@ -143,6 +143,10 @@ public:
                 break; // end of input, or stdin is unusable
             if (cmdline_in(cl_, input, static_cast<int>(n)) < 0)
                 break; // "quit", or Ctrl-D at an empty prompt
+            // Every line costs time in proportion to the history's size (up to
+            // 8 KiB): piped commands, which nobody recalls, do not fill it.
+            if (!terminal_)
+                rdline_clear_history(cmdline_get_rdline(cl_));
         }
         // After "quit" the library has ended the line; otherwise leave the
         // shell's next prompt on a line of its own.
@@ -154,6 +158,7 @@ public:
 
 private:
     cmdline* cl_;
+    bool terminal_ = isatty(STDIN_FILENO) != 0;
 };
 
 } // namespace simple_mp

@@ -50,6 +50,10 @@ int run(int argc, char** argv)
     }
     mp::QuitFlag::raise();
     rte_eal_mp_wait_lcore();
+    // Buffers parked in our lcores' caches go back to the shared pool, where a
+    // process started later with other lcore ids can get them.
+    channel.pool().flush_cache(rte_get_main_lcore());
+    channel.pool().flush_cache(receive_lcore);
     return 0;
 }
 

@@ -108,6 +108,9 @@ TEST(SimpleMp, MessagesCrossBothWaysBetweenTwoTerminals)
     // Line editing: a typo rubbed out with backspace is not sent.
     primary.send_line("send typo\x7f\x7f\x7f\x7f" "fixed");
     ASSERT_TRUE(secondary.expect("core 3: Received 'fixed'\r\n")) << secondary.output();
+    // History: the up arrow brings the last command back.
+    primary.send_line("\x1b[A");
+    ASSERT_TRUE(secondary.expect("core 3: Received 'fixed'\r\n")) << secondary.output();
 
     secondary.send_line("quit");
     EXPECT_TRUE(exits_cleanly(secondary));
@@ -115,7 +118,7 @@ TEST(SimpleMp, MessagesCrossBothWaysBetweenTwoTerminals)
     EXPECT_TRUE(exits_cleanly(primary));
     EXPECT_EQ(received(primary.output(), 1), std::vector<std::string>{"hello primary, with spaces"});
     EXPECT_EQ(received(secondary.output(), 3),
-              (std::vector<std::string>{"hello_secondary", "fixed"}));
+              (std::vector<std::string>{"hello_secondary", "fixed", "fixed"}));
 }
 
 TEST(SimpleMp, MessagesCrossBothWaysWithCommandsPipedIn)
@@ -141,6 +144,27 @@ TEST(SimpleMp, MessagesCrossBothWaysWithCommandsPipedIn)
     primary.close_stdin();
     EXPECT_TRUE(exits_cleanly(primary));
     EXPECT_EQ(occurrences(primary.output() + secondary.output(), "error"), 0U);
+}
+
+TEST(SimpleMp, SecondaryCanBeRestartedWhileThePrimaryRuns)
+{
+    DpdkPrefix prefix("smp_restart");
+    Process primary(primary_args(prefix), Io::pipe);
+    ASSERT_TRUE(ready(primary));
+    for (const std::string run : {"first", "second"}) {
+        Process secondary(secondary_args(prefix), Io::pipe);
+        ASSERT_TRUE(ready(secondary));
+        secondary.send_line("send from the " + run + " secondary");
+        ASSERT_TRUE(primary.expect("core 1: Received 'from the " + run + " secondary'\n"))
+            << primary.output();
+        primary.send_line("send to the " + run + " secondary");
+        ASSERT_TRUE(secondary.expect("core 3: Received 'to the " + run + " secondary'\n"))
+            << secondary.output();
+        secondary.send_line("quit");
+        EXPECT_TRUE(exits_cleanly(secondary));
+    }
+    primary.send_line("quit");
+    EXPECT_TRUE(exits_cleanly(primary));
 }
 
 // ------------------------------------------------------------ upstream interop
