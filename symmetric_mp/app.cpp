@@ -236,7 +236,6 @@ int run(int argc, char** argv)
         if (rte_memzone_lookup(config_memzone) != nullptr) {
             config = mp::Memzone<SharedConfig>::lookup(config_memzone).get();
             check_matches(*config, options);
-            claim_proc_id(*config, options.proc_id, lcores);
         } else {
             mp::log(RTE_LOG_WARNING, "no %s memzone: the primary is not this program (the upstream "
                                      "example?), so --num-procs, -p and the proc-id cannot be "
@@ -244,6 +243,9 @@ int run(int argc, char** argv)
                     config_memzone);
         }
         check_queues(ports, options.proc_id);
+        // Last check: nothing may fail between taking the slot and ProcClaim below.
+        if (config != nullptr)
+            claim_proc_id(*config, options.proc_id, lcores);
     }
     const ProcClaim claim(config != nullptr ? &config->procs : nullptr, options.proc_id);
 
