@@ -150,6 +150,15 @@ RESTARTED_LINE = re.compile(r"slave (\d+) restarted: lcore \d+, old pid \d+, new
                             r"recovery ([\d.]+) ms")
 
 
+def _exited(pid):
+    """The kernel has finished the process: a zombie waiting for its parent, or reaped."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
 def _tx(tele, port):
     return tele.port_stats(port)["opackets"]
 
@@ -158,7 +167,8 @@ class _PhaseWatch:
     """When the master's log first shows each step of a recovery (polled at
     the runner's 1 ms pace, so each time is at most ~1 ms late)."""
 
-    STEPS = [("noticed_ms", re.compile(r"slave \d+ died")),
+    STEPS = [("exited_ms", None),  # timed by recovery_once from /proc
+             ("noticed_ms", re.compile(r"slave \d+ died")),
              ("group_stopped_ms", re.compile(r"ports .* given fresh mbuf pools")),
              ("first_slave_loop_ms", re.compile(r"entering main loop")),
              ("last_slave_loop_ms", re.compile(r"slave \d+ restarted"))]
@@ -178,7 +188,7 @@ class _PhaseWatch:
             self.text += f.read(size - self.offset).decode(errors="replace")
         self.offset = size
         for name, pattern in self.STEPS:
-            if name not in self.seen and pattern.search(self.text):
+            if pattern and name not in self.seen and pattern.search(self.text):
                 self.seen[name] = now
 
     def since(self, t0):
@@ -196,9 +206,12 @@ def recovery_once(master, tele, slaves, victim, restarts_seen, timeout=10.0):
     os.kill(pid, signal.SIGKILL)
     time.sleep(0.002)  # let the signal land before reading the frozen counter
     frozen = _tx(tele, tx_port)
+    gone_at = None
     while True:
         now = time.monotonic()
         phases.poll(now)
+        if gone_at is None and _exited(pid):
+            gone_at = now
         if _tx(tele, tx_port) > frozen:
             break
         if now - t_kill > timeout:
@@ -225,7 +238,10 @@ def recovery_once(master, tele, slaves, victim, restarts_seen, timeout=10.0):
         slaves[int(index)] = (int(new_pid), slaves[int(index)][1])
         if int(index) == victim:
             reported = float(ms)
-    return external_ms, reported, len(restarts), phases.since(t_kill)
+    steps = phases.since(t_kill)
+    if gone_at is not None:
+        steps["exited_ms"] = (gone_at - t_kill) * 1e3
+    return external_ms, reported, len(restarts), steps
 
 
 class _Master:

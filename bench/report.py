@@ -30,6 +30,7 @@ METRICS = {
     "l2fwd_fork_recovery": [("recovery_median_ms", "recovery median ms", False),
                             ("recovery_max_ms", "recovery worst ms", False),
                             ("not_recovered", "kills not recovered", False),
+                            ("median_exited_ms", "killed slave gone (kernel), median ms", False),
                             ("median_noticed_ms", "death noticed, median ms", False),
                             ("median_group_stopped_ms", "group stopped + pools renewed, median ms", False),
                             ("median_first_slave_loop_ms", "first new slave forwarding, median ms", False)],
