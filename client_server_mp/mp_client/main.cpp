@@ -31,21 +31,34 @@ namespace {
 constexpr unsigned read_burst = 64;
 constexpr uint16_t tx_burst = 32;
 
-// Sends on the client's own TX queue. Around the call, the lcore's claim says
-// "inside a mempool put" (the PMD frees packets into our per-lcore cache), so
-// that whoever takes the lcore over after a kill -9 knows whether the cache can
-// be trusted. Two plain stores per burst.
+// While it lives, the lcore's claim says "inside a mempool put", so that
+// whoever takes the lcore over after a kill -9 knows whether our per-lcore
+// cache can be trusted. Two plain stores.
+class MempoolPutMark {
+public:
+    explicit MempoolPutMark(std::atomic<uint32_t>* flag) noexcept : flag_(flag)
+    {
+        flag_->store(1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+    }
+    MempoolPutMark(const MempoolPutMark&) = delete;
+    MempoolPutMark& operator=(const MempoolPutMark&) = delete;
+    ~MempoolPutMark() { flag_->store(0, std::memory_order_release); }
+
+private:
+    std::atomic<uint32_t>* flag_;
+};
+
+// Sends on the client's own TX queue; the PMD frees the packets it sent (or
+// will free them later) into our per-lcore cache, and we free what it refused.
 struct EthTransmit {
     uint16_t queue;
     std::atomic<uint32_t>* in_put;
 
     uint16_t operator()(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept
     {
-        in_put->store(1, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_release);
-        const uint16_t dropped = mp::tx_or_free(port, queue, pkts, n);
-        in_put->store(0, std::memory_order_release);
-        return dropped;
+        const MempoolPutMark mark(in_put);
+        return mp::tx_or_free(port, queue, pkts, n);
     }
 };
 
@@ -206,7 +219,10 @@ int run(int argc, char** argv)
     }
     tx.flush_all();
     // Our cache goes back to the pool, so the next process on this lcore starts clean.
-    pool.flush_cache(lcore);
+    {
+        const MempoolPutMark mark(transmit.in_put);
+        pool.flush_cache(lcore);
+    }
 
     std::printf("Client %u - rx: %lu, tx: %lu, tx_drop: %lu\n", client,
                 static_cast<unsigned long>(received), static_cast<unsigned long>(tx.sent()),
