@@ -157,7 +157,7 @@ class Process:
         """Waits until `text` (str or compiled regex) is in the output."""
         deadline = time.monotonic() + timeout
         while True:
-            out = self.output() if self._master is None else self._buffer.decode(errors="replace")
+            out = self.output()
             if (text.search(out) if hasattr(text, "search") else text in out):
                 return out
             if not self.running():
@@ -185,23 +185,19 @@ class Process:
         return self._buffer.find(needle, start)
 
     def write(self, data):
-        if isinstance(data, str):
-            data = data.encode()
-        if self._master is not None:
-            view = memoryview(data)
-            while view:
-                _, ready, _ = select.select([], [self._master], [], 1.0)
-                if ready:
-                    try:
-                        n = os.write(self._master, view)
-                        view = view[n:]
-                    except BlockingIOError:
-                        pass
-                # The program echoes what it reads: drain it so it never blocks.
-                self._pump(0)
-        else:
-            self.popen.stdin.write(data)
-            self.popen.stdin.flush()
+        """Types `data` into an interactive program's terminal."""
+        if self._master is None:
+            raise BenchError("%s has no terminal to type into" % self.name)
+        view = memoryview(data.encode() if isinstance(data, str) else data)
+        while view:
+            _, ready, _ = select.select([], [self._master], [], 1.0)
+            if ready:
+                try:
+                    view = view[os.write(self._master, view):]
+                except BlockingIOError:
+                    pass
+            # The program echoes what it reads: drain it so it never blocks.
+            self._pump(0)
 
     # -- life cycle -------------------------------------------------------
     def running(self):

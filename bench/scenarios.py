@@ -48,7 +48,6 @@ class ProcSpec:
 @dataclass
 class Scenario:
     key: str
-    title: str
     builders: dict              # variant -> function(Binaries, Prefix) -> [ProcSpec] or None
     lcores_forwarding: int      # lcores that forward (for the per-lcore rate)
     roles: dict = field(default_factory=lambda: {"fwd": "tx"})  # role -> packets counted: rx|tx
@@ -87,10 +86,7 @@ def symmetric(procs):
     builders = {"ours": ours, "upstream": upstream}
     if procs == 1:
         builders["testpmd"] = testpmd
-    return Scenario("symmetric_mp_%dp" % procs,
-                    "symmetric_mp, %d process%s on %d lcore%s"
-                    % (procs, "es" if procs > 1 else "", procs, "s" if procs > 1 else ""),
-                    builders, lcores_forwarding=procs)
+    return Scenario("symmetric_mp_%dp" % procs, builders, lcores_forwarding=procs)
 
 
 def _client_server(server, client, prefix, clients):
@@ -119,7 +115,6 @@ def client_server(clients):
         return s and c and _client_server(s, c, prefix, clients)
 
     return Scenario("client_server_mp_%dc" % clients,
-                    "client_server_mp, server + %d client%s" % (clients, "s" if clients > 1 else ""),
                     {"ours": ours, "upstream": upstream}, lcores_forwarding=1,
                     roles={"server": "rx", "client": "tx"})
 
@@ -143,8 +138,7 @@ def l2fwd():
         return b and [ProcSpec("l2fwd", [b] + eal_args(prefix, L2FWD_SLAVE_LCORES)
                                + ["--", "-p", "3", "-q", "1"], ready="entering main loop")]
 
-    return Scenario("l2fwd", "l2fwd_fork slaves vs l2fwd, 2 forwarding lcores",
-                    {"ours": ours, "upstream": upstream}, lcores_forwarding=2)
+    return Scenario("l2fwd", {"ours": ours, "upstream": upstream}, lcores_forwarding=2)
 
 
 FORWARDING = [symmetric(1), symmetric(2), client_server(1), client_server(2), l2fwd()]
