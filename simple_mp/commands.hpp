@@ -35,7 +35,10 @@ struct Instruction {
     const char* help;
     cmdline_parse_token_hdr_t* tokens[Tokens + 1];
 
-    cmdline_parse_inst_t* native() noexcept { return reinterpret_cast<cmdline_parse_inst_t*>(this); }
+    cmdline_parse_inst_t* native() noexcept
+    {
+        return reinterpret_cast<cmdline_parse_inst_t*>(this);
+    }
 };
 static_assert(offsetof(Instruction<1>, handler) == offsetof(cmdline_parse_inst_t, f) &&
               offsetof(Instruction<1>, data) == offsetof(cmdline_parse_inst_t, data) &&
@@ -94,7 +97,9 @@ private:
         TOKEN_STRING_INITIALIZER(SendResult, message, TOKEN_STRING_MULTI);
     cmdline_parse_token_string_t help_word_ = TOKEN_STRING_INITIALIZER(WordResult, command, "help");
     cmdline_parse_token_string_t quit_word_ = TOKEN_STRING_INITIALIZER(WordResult, command, "quit");
-    Instruction<2> send_{&on_send, this, "send a message to the other process",
+    Instruction<2> send_{&on_send,
+                         this,
+                         "send a message to the other process",
                          {&send_word_.hdr, &send_text_.hdr, nullptr}};
     Instruction<1> help_{&on_help, this, "show help", {&help_word_.hdr, nullptr}};
     Instruction<1> quit_{&on_quit, this, "end this process", {&quit_word_.hdr, nullptr}};

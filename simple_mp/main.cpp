@@ -25,8 +25,8 @@ int run(int argc, char** argv)
                                            eal.app_args()[0]));
     mp::require_lcores(2, "one for the prompt, one to receive messages");
 
-    const simple_mp::MessageChannel channel = eal.primary() ? simple_mp::MessageChannel::create()
-                                                            : simple_mp::MessageChannel::attach();
+    const simple_mp::MessageChannel channel =
+        eal.primary() ? simple_mp::MessageChannel::create() : simple_mp::MessageChannel::attach();
     simple_mp::Stats& stats = simple_mp::process_stats();
     // In DPDK 22.11 only the primary has a telemetry socket.
     if (eal.primary())

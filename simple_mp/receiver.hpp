@@ -23,8 +23,7 @@ public:
     Receiver(mp::Ring<Message> ring, mp::Mempool<Message> pool, Stats& stats,
              std::FILE* out) noexcept
         : ring_(ring), pool_(pool), stats_(stats), out_(out)
-    {
-    }
+    {}
 
     // Entry point for rte_eal_remote_launch(); `arg` is the Receiver.
     static int main_loop(void* arg) noexcept

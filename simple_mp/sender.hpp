@@ -36,8 +36,7 @@ public:
     Sender(mp::Ring<Message> ring, mp::Mempool<Message> pool, Stats& stats,
            std::chrono::milliseconds patience = default_patience) noexcept
         : ring_(ring), pool_(pool), stats_(stats), patience_(patience)
-    {
-    }
+    {}
 
     SendStatus send(std::string_view text) noexcept
     {

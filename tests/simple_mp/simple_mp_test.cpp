@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -46,14 +47,15 @@ std::vector<std::string> secondary_args(const DpdkPrefix& prefix)
 
 // Started, receiving, and at its prompt. EAL's log (stderr) and the program's
 // lines (stdout) may arrive in either order through pipes, so each is looked
-// for on its own. Ours starts the receiver before the prompt; the upstream
-// program starts both at once, so that its first prompt may be cut in two by
-// "Starting core N": only the receiver is waited for there.
-::testing::AssertionResult ready(Process& p, bool upstream_program = false)
+// for on its own. The line editor writes its prompt a character at a time, so
+// a received line can cut it in two: when messages may arrive at once (and for
+// the upstream program, which starts its receiver and prompt together) only
+// the receiver is waited for.
+::testing::AssertionResult ready(Process& p, bool prompt_may_be_cut = false)
 {
     if (p.expect_count("APP: Finished Process Init.", 1, 30s) &&
         p.expect_count("Starting core ", 1, 30s) &&
-        (upstream_program || p.expect("simple_mp > ", 30s)))
+        (prompt_may_be_cut || p.expect("simple_mp > ", 30s)))
         return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "not ready; output:\n" << p.output();
 }
@@ -64,8 +66,9 @@ std::vector<std::string> secondary_args(const DpdkPrefix& prefix)
     if (!exit)
         return ::testing::AssertionFailure() << "still running; output:\n" << p.output();
     if (exit->code != 0)
-        return ::testing::AssertionFailure() << "exit code " << exit->code << ", signal "
-                                             << exit->signal << "; output:\n" << p.output();
+        return ::testing::AssertionFailure()
+               << "exit code " << exit->code << ", signal " << exit->signal << "; output:\n"
+               << p.output();
     return ::testing::AssertionSuccess();
 }
 
@@ -88,6 +91,58 @@ std::size_t occurrences(const std::string& text, std::string_view what)
     return n;
 }
 
+// Types "send <text>" at `from` and waits for `to` (receiving on `lcore`) to
+// print it; `eol` is "\r\n" on a terminal.
+::testing::AssertionResult delivers(Process& from, Process& to, unsigned lcore,
+                                    const std::string& text, std::string_view eol = "\n")
+{
+    from.send_line("send " + text);
+    const std::string line =
+        "core " + std::to_string(lcore) + ": Received '" + text + "'" + std::string(eol);
+    if (to.expect(line))
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "'" << text << "' did not arrive; sender:\n"
+                                         << from.output() << "\nreceiver:\n"
+                                         << to.output();
+}
+
+::testing::AssertionResult quits(Process& p)
+{
+    p.send_line("quit");
+    return exits_cleanly(p);
+}
+
+// Exit code 1 with `line` as the one error line on stderr.
+::testing::AssertionResult refuses_to_start(Process& p, const std::string& line)
+{
+    const auto exit = p.wait_exit(30s);
+    if (!exit || exit->code != 1)
+        return ::testing::AssertionFailure() << "did not exit with code 1; output:\n" << p.output();
+    if (p.errors().find("simple_mp: error: " + line + "\n") == std::string::npos ||
+        occurrences(p.errors(), "simple_mp: error") != 1)
+        return ::testing::AssertionFailure() << "not the one expected error line; stderr:\n"
+                                             << p.errors();
+    return ::testing::AssertionSuccess();
+}
+
+// A primary and a secondary of this program, commands piped in, both at their
+// prompt.
+class SimpleMpPair : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        primary.emplace(primary_args(prefix), Io::pipe);
+        ASSERT_TRUE(ready(*primary));
+        secondary.emplace(secondary_args(prefix), Io::pipe);
+        ASSERT_TRUE(ready(*secondary));
+    }
+
+    // Declared first, so that it goes last: the processes end before their files go.
+    DpdkPrefix prefix{"smp_pair"};
+    std::optional<Process> primary;
+    std::optional<Process> secondary;
+};
+
 // ------------------------------------------------------------ both directions
 
 TEST(SimpleMp, MessagesCrossBothWaysBetweenTwoTerminals)
@@ -100,23 +155,20 @@ TEST(SimpleMp, MessagesCrossBothWaysBetweenTwoTerminals)
     Process secondary(secondary_args(prefix), Io::pty);
     ASSERT_TRUE(ready(secondary));
 
-    primary.send_line("send hello_secondary");
-    ASSERT_TRUE(secondary.expect("core 3: Received 'hello_secondary'\r\n")) << secondary.output();
-    secondary.send_line("send hello primary, with spaces");
-    ASSERT_TRUE(primary.expect("core 1: Received 'hello primary, with spaces'\r\n"))
-        << primary.output();
+    ASSERT_TRUE(delivers(primary, secondary, 3, "hello_secondary", "\r\n"));
+    ASSERT_TRUE(delivers(secondary, primary, 1, "hello primary, with spaces", "\r\n"));
     // Line editing: a typo rubbed out with backspace is not sent.
-    primary.send_line("send typo\x7f\x7f\x7f\x7f" "fixed");
+    primary.send_line("send typo\x7f\x7f\x7f\x7f"
+                      "fixed");
     ASSERT_TRUE(secondary.expect("core 3: Received 'fixed'\r\n")) << secondary.output();
     // History: the up arrow brings the last command back.
     primary.send_line("\x1b[A");
     ASSERT_TRUE(secondary.expect("core 3: Received 'fixed'\r\n")) << secondary.output();
 
-    secondary.send_line("quit");
-    EXPECT_TRUE(exits_cleanly(secondary));
-    primary.send_line("quit");
-    EXPECT_TRUE(exits_cleanly(primary));
-    EXPECT_EQ(received(primary.output(), 1), std::vector<std::string>{"hello primary, with spaces"});
+    EXPECT_TRUE(quits(secondary));
+    EXPECT_TRUE(quits(primary));
+    EXPECT_EQ(received(primary.output(), 1),
+              std::vector<std::string>{"hello primary, with spaces"});
     EXPECT_EQ(received(secondary.output(), 3),
               (std::vector<std::string>{"hello_secondary", "fixed", "fixed"}));
 }
@@ -130,11 +182,9 @@ TEST(SimpleMp, MessagesCrossBothWaysWithCommandsPipedIn)
     Process secondary(simple_mp(prefix, secondary_lcores, {"--proc-type=auto"}), Io::pipe);
     ASSERT_TRUE(ready(secondary));
 
-    primary.send_line("send to_secondary");
-    secondary.send_line("send to_primary");
     // Received lines reach a pipe at once, whole.
-    ASSERT_TRUE(secondary.expect("core 3: Received 'to_secondary'\n")) << secondary.output();
-    ASSERT_TRUE(primary.expect("core 1: Received 'to_primary'\n")) << primary.output();
+    ASSERT_TRUE(delivers(primary, secondary, 3, "to_secondary"));
+    ASSERT_TRUE(delivers(secondary, primary, 1, "to_primary"));
     primary.send_line("help");
     EXPECT_TRUE(primary.expect("  send <message>")) << primary.output();
 
@@ -154,67 +204,56 @@ TEST(SimpleMp, SecondaryCanBeRestartedWhileThePrimaryRuns)
     for (const std::string run : {"first", "second"}) {
         Process secondary(secondary_args(prefix), Io::pipe);
         ASSERT_TRUE(ready(secondary));
-        secondary.send_line("send from the " + run + " secondary");
-        ASSERT_TRUE(primary.expect("core 1: Received 'from the " + run + " secondary'\n"))
-            << primary.output();
-        primary.send_line("send to the " + run + " secondary");
-        ASSERT_TRUE(secondary.expect("core 3: Received 'to the " + run + " secondary'\n"))
-            << secondary.output();
-        secondary.send_line("quit");
-        EXPECT_TRUE(exits_cleanly(secondary));
+        ASSERT_TRUE(delivers(secondary, primary, 1, "from the " + run + " secondary"));
+        ASSERT_TRUE(delivers(primary, secondary, 3, "to the " + run + " secondary"));
+        EXPECT_TRUE(quits(secondary));
     }
-    primary.send_line("quit");
-    EXPECT_TRUE(exits_cleanly(primary));
+    EXPECT_TRUE(quits(primary));
 }
 
 // ------------------------------------------------------------ upstream interop
 
-TEST(SimpleMp, UpstreamPrimaryAndOurSecondaryExchangeBothWays)
+// The parameter says which side runs the upstream C program.
+enum class UpstreamSide { primary, secondary };
+
+class Interop : public ::testing::TestWithParam<UpstreamSide> {};
+
+TEST_P(Interop, MessagesCrossBothWays)
 {
     const std::string upstream_program = upstream("simple_mp");
     if (upstream_program.empty())
         GTEST_SKIP() << "the upstream simple_mp was not built (dpdk-doc missing)";
-    DpdkPrefix prefix("smp_uppri");
-    // A terminal, so that the C program's stdout is line-buffered.
-    Process primary(simple_mp(prefix, primary_lcores, {"--proc-type=primary"}, upstream_program),
-                    Io::pty);
-    ASSERT_TRUE(ready(primary, true));
-    Process secondary(secondary_args(prefix), Io::pipe);
-    ASSERT_TRUE(ready(secondary));
+    const bool upstream_primary = GetParam() == UpstreamSide::primary;
+    DpdkPrefix prefix("smp_interop");
+    // The C program runs on a terminal, so that its stdout is line-buffered.
+    const auto io = [](bool upstream_side) { return upstream_side ? Io::pty : Io::pipe; };
+    const auto eol = [](bool upstream_side) { return upstream_side ? "\r\n" : "\n"; };
+    const auto program = [&](bool upstream_side) {
+        return upstream_side ? upstream_program : binary("simple_mp");
+    };
 
-    primary.send_line("send from_upstream");
-    ASSERT_TRUE(secondary.expect("core 3: Received 'from_upstream'\n")) << secondary.output();
-    secondary.send_line("send from_ours");
-    ASSERT_TRUE(primary.expect("core 1: Received 'from_ours'")) << primary.output();
-
-    secondary.send_line("quit");
-    EXPECT_TRUE(exits_cleanly(secondary));
-    primary.send_line("quit");
-    EXPECT_TRUE(exits_cleanly(primary));
-}
-
-TEST(SimpleMp, OurPrimaryAndUpstreamSecondaryExchangeBothWays)
-{
-    const std::string upstream_program = upstream("simple_mp");
-    if (upstream_program.empty())
-        GTEST_SKIP() << "the upstream simple_mp was not built (dpdk-doc missing)";
-    DpdkPrefix prefix("smp_upsec");
-    Process primary(primary_args(prefix), Io::pipe);
-    ASSERT_TRUE(ready(primary));
+    Process primary(
+        simple_mp(prefix, primary_lcores, {"--proc-type=primary"}, program(upstream_primary)),
+        io(upstream_primary));
+    ASSERT_TRUE(ready(primary, upstream_primary));
     Process secondary(
-        simple_mp(prefix, secondary_lcores, {"--proc-type=secondary"}, upstream_program), Io::pty);
-    ASSERT_TRUE(ready(secondary, true));
+        simple_mp(prefix, secondary_lcores, {"--proc-type=secondary"}, program(!upstream_primary)),
+        io(!upstream_primary));
+    ASSERT_TRUE(ready(secondary, !upstream_primary));
 
-    primary.send_line("send from_ours");
-    ASSERT_TRUE(secondary.expect("core 3: Received 'from_ours'")) << secondary.output();
-    secondary.send_line("send from_upstream");
-    ASSERT_TRUE(primary.expect("core 1: Received 'from_upstream'\n")) << primary.output();
-
-    secondary.send_line("quit");
-    EXPECT_TRUE(exits_cleanly(secondary));
-    primary.send_line("quit");
-    EXPECT_TRUE(exits_cleanly(primary));
+    // One word: the C program's "send" takes no spaces.
+    ASSERT_TRUE(delivers(primary, secondary, 3, "to_the_secondary", eol(!upstream_primary)));
+    ASSERT_TRUE(delivers(secondary, primary, 1, "to_the_primary", eol(upstream_primary)));
+    EXPECT_TRUE(quits(secondary));
+    EXPECT_TRUE(quits(primary));
 }
+
+INSTANTIATE_TEST_SUITE_P(SimpleMp, Interop,
+                         ::testing::Values(UpstreamSide::primary, UpstreamSide::secondary),
+                         [](const ::testing::TestParamInfo<UpstreamSide>& info) {
+                             return info.param == UpstreamSide::primary ? "UpstreamPrimary"
+                                                                        : "UpstreamSecondary";
+                         });
 
 // ------------------------------------------------------------ load
 
@@ -235,61 +274,48 @@ std::vector<std::string> numbered(const std::string& tag, int count)
     return texts;
 }
 
-TEST(SimpleMp, FiveThousandMessagesEachWayAllArriveInOrder)
+TEST_F(SimpleMpPair, FiveThousandMessagesEachWayAllArriveInOrder)
 {
     constexpr int count = 5000;
-    DpdkPrefix prefix("smp_load");
-    Process primary(primary_args(prefix), Io::pipe);
-    ASSERT_TRUE(ready(primary));
-    Process secondary(secondary_args(prefix), Io::pipe);
-    ASSERT_TRUE(ready(secondary));
 
     // As fast as the prompts take them: far faster than a 63-message ring drains
     // if the sender does not wait.
-    primary.write(send_commands("p", count));
-    secondary.write(send_commands("s", count));
-    ASSERT_TRUE(secondary.expect_count("Received 'p-", count, 180s))
-        << "secondary received " << occurrences(secondary.output(), "Received 'p-");
-    ASSERT_TRUE(primary.expect_count("Received 's-", count, 180s))
-        << "primary received " << occurrences(primary.output(), "Received 's-");
+    primary->write(send_commands("p", count));
+    secondary->write(send_commands("s", count));
+    ASSERT_TRUE(secondary->expect_count("Received 'p-", count, 180s))
+        << "secondary received " << occurrences(secondary->output(), "Received 'p-");
+    ASSERT_TRUE(primary->expect_count("Received 's-", count, 180s))
+        << "primary received " << occurrences(primary->output(), "Received 's-");
 
-    primary.send_line("quit");
-    secondary.send_line("quit");
-    EXPECT_TRUE(exits_cleanly(primary, 60s));
-    EXPECT_TRUE(exits_cleanly(secondary, 60s));
-    EXPECT_TRUE(received(secondary.output(), 3) == numbered("p", count))
+    EXPECT_TRUE(quits(*primary));
+    EXPECT_TRUE(quits(*secondary));
+    EXPECT_TRUE(received(secondary->output(), 3) == numbered("p", count))
         << "the secondary's messages are not p-0 ... p-4999 in order";
-    EXPECT_TRUE(received(primary.output(), 1) == numbered("s", count))
+    EXPECT_TRUE(received(primary->output(), 1) == numbered("s", count))
         << "the primary's messages are not s-0 ... s-4999 in order";
-    EXPECT_EQ(occurrences(primary.output(), "not sent"), 0U);
-    EXPECT_EQ(occurrences(secondary.output(), "not sent"), 0U);
+    EXPECT_EQ(occurrences(primary->output(), "not sent"), 0U);
+    EXPECT_EQ(occurrences(secondary->output(), "not sent"), 0U);
 }
 
 // ------------------------------------------------------------ refusals
 
-TEST(SimpleMp, TooLongMessagesAreRefusedWithAMessageAndTheNextOneGoes)
+TEST_F(SimpleMpPair, TooLongMessagesAreRefusedWithAMessageAndTheNextOneGoes)
 {
-    DpdkPrefix prefix("smp_long");
-    Process primary(primary_args(prefix), Io::pipe);
-    ASSERT_TRUE(ready(primary));
-    Process secondary(secondary_args(prefix), Io::pipe);
-    ASSERT_TRUE(ready(secondary));
-
     const std::string longest(127, 'x');
-    primary.send_line("send " + longest);
-    primary.send_line("send " + std::string(128, 'y'));
+    primary->send_line("send " + longest);
+    primary->send_line("send " + std::string(128, 'y'));
     // Longer than the line editor's 512-byte buffer: what it kept is still too long.
-    primary.send_line("send " + std::string(600, 'z'));
-    primary.send_line("send after");
-    ASSERT_TRUE(primary.expect("message not sent: it has 128 characters, a MSG_POOL buffer holds "
-                               "at most 127\n"))
-        << primary.output();
-    ASSERT_TRUE(primary.expect_regex("message not sent: it has [0-9]+ characters, a MSG_POOL "
-                                     "buffer holds at most 127\n"))
-        << primary.output();
-    ASSERT_TRUE(secondary.expect("core 3: Received 'after'\n")) << secondary.output();
-    EXPECT_EQ(received(secondary.output(), 3), (std::vector<std::string>{longest, "after"}));
-    EXPECT_TRUE(primary.running());
+    primary->send_line("send " + std::string(600, 'z'));
+    primary->send_line("send after");
+    ASSERT_TRUE(primary->expect("message not sent: it has 128 characters, a MSG_POOL buffer holds "
+                                "at most 127\n"))
+        << primary->output();
+    ASSERT_TRUE(primary->expect_regex("message not sent: it has [0-9]+ characters, a MSG_POOL "
+                                      "buffer holds at most 127\n"))
+        << primary->output();
+    ASSERT_TRUE(secondary->expect("core 3: Received 'after'\n")) << secondary->output();
+    EXPECT_EQ(received(secondary->output(), 3), (std::vector<std::string>{longest, "after"}));
+    EXPECT_TRUE(primary->running());
 }
 
 TEST(SimpleMp, FullRingIsRefusedAfterAWaitAndQueuedMessagesAreDeliveredLater)
@@ -307,11 +333,10 @@ TEST(SimpleMp, FullRingIsRefusedAfterAWaitAndQueuedMessagesAreDeliveredLater)
     EXPECT_TRUE(primary.running());
 
     Process secondary(secondary_args(prefix), Io::pipe);
-    // It receives the queued messages at once, possibly before its prompt shows.
-    ASSERT_TRUE(ready(secondary));
+    // It receives the queued messages at once, before or amid its first prompt.
+    ASSERT_TRUE(ready(secondary, true));
     ASSERT_TRUE(secondary.expect_count("core 3: Received 'q-62'\n", 1)) << secondary.output();
-    primary.send_line("send after");
-    ASSERT_TRUE(secondary.expect("core 3: Received 'after'\n")) << secondary.output();
+    ASSERT_TRUE(delivers(primary, secondary, 3, "after"));
     std::vector<std::string> expected = numbered("q", 63);
     expected.push_back("after");
     EXPECT_EQ(received(secondary.output(), 3), expected);
@@ -338,11 +363,9 @@ TEST(SimpleMp, EmptyMessagePoolIsAMessageNotACrash)
     EXPECT_TRUE(exits_cleanly(hog));
     Process secondary(secondary_args(prefix), Io::pipe);
     ASSERT_TRUE(ready(secondary));
-    primary.send_line("send now there is room");
-    ASSERT_TRUE(secondary.expect("core 3: Received 'now there is room'\n")) << secondary.output();
+    ASSERT_TRUE(delivers(primary, secondary, 3, "now there is room"));
     EXPECT_EQ(received(secondary.output(), 3), std::vector<std::string>{"now there is room"});
-    primary.send_line("quit");
-    EXPECT_TRUE(exits_cleanly(primary));
+    EXPECT_TRUE(quits(primary));
 }
 
 // ------------------------------------------------------------ ending
@@ -351,8 +374,7 @@ TEST(SimpleMp, EmptyMessagePoolIsAMessageNotACrash)
 struct TerminalOf {
     explicit TerminalOf(const Process& p)
         : fd(open(("/proc/" + std::to_string(p.pid()) + "/fd/0").c_str(), O_RDWR | O_NOCTTY))
-    {
-    }
+    {}
     ~TerminalOf()
     {
         if (fd >= 0)
@@ -361,75 +383,57 @@ struct TerminalOf {
     int fd;
 };
 
-TEST(SimpleMp, CtrlCInATerminalEndsBothLcores)
+TEST(SimpleMp, CtrlCAndCtrlDAtTheTerminalEndBothLcores)
 {
-    DpdkPrefix prefix("smp_ctrlc");
-    Process primary(primary_args(prefix), Io::pty);
-    ASSERT_TRUE(ready(primary));
-    {
-        // The harness's pty has no interrupt key; a user's terminal has ^C.
-        TerminalOf terminal(primary);
-        termios settings{};
-        ASSERT_EQ(tcgetattr(terminal.fd, &settings), 0);
-        EXPECT_NE(settings.c_lflag & ISIG, 0U)
-            << "the signal keys are off: Ctrl-C would only clear the line";
-        EXPECT_EQ(settings.c_lflag & (ICANON | ECHO), 0U) << "the line editor needs raw keys";
-        settings.c_cc[VINTR] = 0x03;
-        ASSERT_EQ(tcsetattr(terminal.fd, TCSANOW, &settings), 0);
+    for (const char* key : {"\x03", "\x04"}) {
+        SCOPED_TRACE(key[0] == '\x03' ? "Ctrl-C" : "Ctrl-D");
+        DpdkPrefix prefix("smp_keys");
+        Process primary(primary_args(prefix), Io::pty);
+        ASSERT_TRUE(ready(primary));
+        {
+            // The harness's pty has no interrupt key; a user's terminal has ^C.
+            TerminalOf terminal(primary);
+            termios settings{};
+            ASSERT_EQ(tcgetattr(terminal.fd, &settings), 0);
+            EXPECT_NE(settings.c_lflag & ISIG, 0U)
+                << "the signal keys are off: Ctrl-C would only clear the line";
+            EXPECT_EQ(settings.c_lflag & (ICANON | ECHO), 0U) << "the line editor needs raw keys";
+            settings.c_cc[VINTR] = 0x03;
+            ASSERT_EQ(tcsetattr(terminal.fd, TCSANOW, &settings), 0);
+        }
+        primary.write(key);
+        EXPECT_TRUE(exits_cleanly(primary));
     }
-    primary.write("\x03");
-    EXPECT_TRUE(exits_cleanly(primary));
 }
 
-TEST(SimpleMp, CtrlDAtAnEmptyPromptEndsBothLcores)
+TEST_F(SimpleMpPair, SigintAndSigtermEndBothLcores)
 {
-    DpdkPrefix prefix("smp_ctrld");
-    Process primary(primary_args(prefix), Io::pty);
-    ASSERT_TRUE(ready(primary));
-    primary.write("\x04");
-    EXPECT_TRUE(exits_cleanly(primary));
-}
-
-TEST(SimpleMp, SigintAndSigtermEndBothLcores)
-{
-    DpdkPrefix prefix("smp_signals");
-    Process primary(primary_args(prefix), Io::pipe);
-    ASSERT_TRUE(ready(primary));
-    Process secondary(secondary_args(prefix), Io::pipe);
-    ASSERT_TRUE(ready(secondary));
-    secondary.signal(SIGTERM);
-    EXPECT_TRUE(exits_cleanly(secondary));
-    primary.signal(SIGINT);
-    EXPECT_TRUE(exits_cleanly(primary));
+    secondary->signal(SIGTERM);
+    EXPECT_TRUE(exits_cleanly(*secondary));
+    primary->signal(SIGINT);
+    EXPECT_TRUE(exits_cleanly(*primary));
 }
 
 // ------------------------------------------------------------ telemetry
 
-TEST(SimpleMp, TelemetryCountsSentReceivedAndRefused)
+TEST_F(SimpleMpPair, TelemetryCountsSentReceivedAndRefused)
 {
     const std::string telemetry = dpdk_tool("dpdk-telemetry.py");
     if (telemetry.empty())
         GTEST_SKIP() << "dpdk-telemetry.py is not installed";
-    DpdkPrefix prefix("smp_tel");
-    Process primary(primary_args(prefix), Io::pipe);
-    ASSERT_TRUE(ready(primary));
-    Process secondary(secondary_args(prefix), Io::pipe);
-    ASSERT_TRUE(ready(secondary));
-
-    primary.send_line("send one");
-    primary.send_line("send two");
-    primary.send_line("send " + std::string(200, 'y'));
-    ASSERT_TRUE(primary.expect("message not sent")) << primary.output();
-    ASSERT_TRUE(secondary.expect("Received 'two'\n")) << secondary.output();
-    secondary.send_line("send three");
-    ASSERT_TRUE(primary.expect("Received 'three'\n")) << primary.output();
+    ASSERT_TRUE(delivers(*primary, *secondary, 3, "one"));
+    ASSERT_TRUE(delivers(*primary, *secondary, 3, "two"));
+    primary->send_line("send " + std::string(200, 'y'));
+    ASSERT_TRUE(primary->expect("message not sent")) << primary->output();
+    ASSERT_TRUE(delivers(*secondary, *primary, 1, "three"));
 
     Process query({telemetry, "-f", prefix.name()}, Io::pipe);
     query.send_line("/simple_mp/stats");
     query.close_stdin();
     ASSERT_TRUE(exits_cleanly(query));
-    EXPECT_NE(query.output().find(R"({"/simple_mp/stats": {"sent": 2, "received": 1, "refused": 1}})"),
-              std::string::npos)
+    EXPECT_NE(
+        query.output().find(R"({"/simple_mp/stats": {"sent": 2, "received": 1, "refused": 1}})"),
+        std::string::npos)
         << query.output();
 }
 
@@ -439,15 +443,8 @@ TEST(SimpleMp, SecondaryWithoutAPrimarySaysSoInOneLine)
 {
     DpdkPrefix prefix("smp_noprimary");
     Process secondary(secondary_args(prefix), Io::pipe);
-    const auto exit = secondary.wait_exit(30s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
-    EXPECT_NE(secondary.errors().find("simple_mp: error: no primary process is running with "
-                                      "--file-prefix=" +
-                                      prefix.name() + ": start the primary first\n"),
-              std::string::npos)
-        << secondary.errors();
-    EXPECT_EQ(occurrences(secondary.errors(), "simple_mp: error"), 1U);
+    EXPECT_TRUE(refuses_to_start(secondary, "no primary process is running with --file-prefix=" +
+                                                prefix.name() + ": start the primary first"));
 }
 
 TEST(SimpleMp, SecondPrimaryIsRefusedAndTheFirstKeepsWorking)
@@ -457,35 +454,23 @@ TEST(SimpleMp, SecondPrimaryIsRefusedAndTheFirstKeepsWorking)
     ASSERT_TRUE(ready(primary));
     // No --proc-type: a primary, as the seed warns.
     Process second(simple_mp(prefix, secondary_lcores, {}), Io::pipe);
-    const auto exit = second.wait_exit(30s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
-    EXPECT_NE(second.errors().find("simple_mp: error: a primary process is already running with "
-                                   "--file-prefix=" +
-                                   prefix.name() +
-                                   ": run this one with --proc-type=secondary or another "
-                                   "--file-prefix\n"),
-              std::string::npos)
-        << second.errors();
-
+    EXPECT_TRUE(refuses_to_start(second, "a primary process is already running with "
+                                         "--file-prefix=" +
+                                             prefix.name() +
+                                             ": run this one with --proc-type=secondary or "
+                                             "another --file-prefix"));
     Process secondary(secondary_args(prefix), Io::pipe);
     ASSERT_TRUE(ready(secondary));
-    primary.send_line("send still here");
-    EXPECT_TRUE(secondary.expect("core 3: Received 'still here'\n")) << secondary.output();
+    EXPECT_TRUE(delivers(primary, secondary, 3, "still here"));
 }
 
 TEST(SimpleMp, OneLcoreIsAClearErrorAndLeavesNoHugepageFiles)
 {
     DpdkPrefix prefix("smp_onelcore");
     Process primary(simple_mp(prefix, "0@0", {"--proc-type=primary"}), Io::pipe);
-    const auto exit = primary.wait_exit(30s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
-    EXPECT_NE(primary.errors().find("simple_mp: error: need at least 2 lcores (one for the prompt, "
-                                    "one to receive messages), but the EAL arguments give 1: pass "
-                                    "e.g. -l 0-1\n"),
-              std::string::npos)
-        << primary.errors();
+    EXPECT_TRUE(refuses_to_start(primary, "need at least 2 lcores (one for the prompt, one to "
+                                          "receive messages), but the EAL arguments give 1: "
+                                          "pass e.g. -l 0-1"));
     EXPECT_TRUE(prefix.leftovers().empty()) << prefix.leftovers().front();
 }
 
@@ -493,13 +478,8 @@ TEST(SimpleMp, ApplicationArgumentsAreRefused)
 {
     DpdkPrefix prefix("smp_appargs");
     Process primary(args({primary_args(prefix), {"--", "-p", "3"}}), Io::pipe);
-    const auto exit = primary.wait_exit(30s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
-    EXPECT_NE(primary.errors().find("simple_mp: error: unexpected argument '-p': simple_mp takes "
-                                    "EAL arguments only\n"),
-              std::string::npos)
-        << primary.errors();
+    EXPECT_TRUE(refuses_to_start(primary, "unexpected argument '-p': simple_mp takes EAL "
+                                          "arguments only"));
     EXPECT_TRUE(prefix.leftovers().empty()) << prefix.leftovers().front();
 }
 

@@ -33,9 +33,14 @@ public:
     void SetUp() override
     {
         prefix_ = "mpt_simple_mp_unit_" + std::to_string(getpid());
-        words_ = {"simple_mp_unit_test", "--no-pci",        "--no-huge",
-                  "-m",                  "128",             "--no-shconf",
-                  "--lcores=0@0,1@1",    "--file-prefix=" + prefix_,
+        words_ = {"simple_mp_unit_test",
+                  "--no-pci",
+                  "--no-huge",
+                  "-m",
+                  "128",
+                  "--no-shconf",
+                  "--lcores=0@0,1@1",
+                  "--file-prefix=" + prefix_,
                   "--log-level=lib.eal:error"};
         for (std::string& w : words_)
             argv_.push_back(w.data());
@@ -129,7 +134,8 @@ TEST_F(PrimaryObjects, SendPutsTheTextOnThePeersRing)
     Sender sender(channel.send_ring(), channel.pool(), stats);
     EXPECT_EQ(sender.send("hello secondary"), SendStatus::sent);
     EXPECT_EQ(sender.send("two words"), SendStatus::sent);
-    EXPECT_EQ(drain(channel.send_ring()), (std::vector<std::string>{"hello secondary", "two words"}));
+    EXPECT_EQ(drain(channel.send_ring()),
+              (std::vector<std::string>{"hello secondary", "two words"}));
     EXPECT_TRUE(channel.receive_ring().empty());
     EXPECT_EQ(stats.sent, 2U);
     EXPECT_EQ(stats.refused, 0U);
