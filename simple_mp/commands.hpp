@@ -109,21 +109,19 @@ private:
 // The prompt on standard input and output.
 class Prompt {
 public:
-    // The prompt is shown only once the terminal is set up, so that whatever is
-    // typed at it is handled as described.
-    Prompt(cmdline_parse_ctx_t* context, const char* prompt) : cl_(cmdline_stdin_new(context, ""))
+    // Sets the terminal up; the prompt itself shows when run() starts.
+    Prompt(cmdline_parse_ctx_t* context, const char* prompt)
+        : cl_(cmdline_stdin_new(context, "")), prompt_(prompt)
     {
         if (cl_ == nullptr)
             throw mp::StartupError("cannot create the command line on standard input");
         // The library turns the terminal's signal keys off, which would make Ctrl-C
         // only clear the line; turned back on, Ctrl-C raises the quit flag.
         termios term{};
-        if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &term) == 0) {
+        if (terminal_ && tcgetattr(STDIN_FILENO, &term) == 0) {
             term.c_lflag |= ISIG;
             tcsetattr(STDIN_FILENO, TCSANOW, &term);
         }
-        cmdline_set_prompt(cl_, prompt);
-        rdline_newline(cmdline_get_rdline(cl_), prompt);
     }
     Prompt(const Prompt&) = delete;
     Prompt& operator=(const Prompt&) = delete;
@@ -133,19 +131,23 @@ public:
     // on a terminal) or the quit flag (Ctrl-C, SIGTERM).
     void run() noexcept
     {
+        cmdline_set_prompt(cl_, prompt_);
+        rdline_newline(cmdline_get_rdline(cl_), prompt_);
         char input[512];
         while (!mp::QuitFlag::raised()) {
             // cmdline_interact() would block in read(): poll, so that a signal
             // caught by another thread is noticed too.
             pollfd in{STDIN_FILENO, POLLIN, 0};
             const int ready = ::poll(&in, 1, 100);
-            if (ready == 0 || (ready < 0 && errno == EINTR))
+            if (ready < 0 && errno != EINTR)
+                break; // stdin is unusable
+            if (ready <= 0)
                 continue;
-            const ssize_t n = ready > 0 ? ::read(STDIN_FILENO, input, sizeof(input)) : -1;
+            const ssize_t n = ::read(STDIN_FILENO, input, sizeof(input));
             if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 continue;
             if (n <= 0)
-                break; // end of input, or stdin is unusable
+                break; // end of input
             if (cmdline_in(cl_, input, static_cast<int>(n)) < 0)
                 break; // "quit", or Ctrl-D at an empty prompt
             // Every line costs time in proportion to the history's size (up to
@@ -162,8 +164,9 @@ public:
     }
 
 private:
-    cmdline* cl_;
     bool terminal_ = isatty(STDIN_FILENO) != 0;
+    cmdline* cl_;
+    const char* prompt_;
 };
 
 } // namespace simple_mp

@@ -34,21 +34,18 @@ int run(int argc, char** argv)
 
     simple_mp::Sender sender(channel.send_ring(), channel.pool(), stats);
     simple_mp::Receiver receiver(channel.receive_ring(), channel.pool(), stats, stdout);
+    simple_mp::Commands commands(sender);
+    simple_mp::Prompt prompt(commands.context(), "\nsimple_mp > ");
     eal.mark_ready();
 
     // One receiver keeps the messages in the order they were sent; any further
-    // worker lcores stay idle.
+    // worker lcores stay idle. It says "Starting core N" before the first prompt.
     const unsigned receive_lcore = mp::worker_lcores().front();
     mp::check(rte_eal_remote_launch(&simple_mp::Receiver::main_loop, &receiver, receive_lcore),
               mp::strprintf("cannot start the receiver on lcore %u", receive_lcore));
     while (!receiver.started() && !mp::QuitFlag::raised())
         rte_delay_us_sleep(100);
-    {
-        simple_mp::Commands commands(sender);
-        simple_mp::Prompt prompt(commands.context(), "\nsimple_mp > ");
-        prompt.run();
-    }
-    mp::QuitFlag::raise();
+    prompt.run(); // raises the quit flag when it ends
     rte_eal_mp_wait_lcore();
     // Buffers parked in our lcores' caches go back to the shared pool, where a
     // process started later with other lcore ids can get them.
