@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "process.hpp"
@@ -154,7 +155,27 @@ TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
     ASSERT_GT(first1, 0U);
     EXPECT_GT(wait_for_screen_value(server, 2, client_tx(0), first0), first0);
     EXPECT_GT(wait_for_screen_value(server, 2, client_tx(1), first1), first1);
-    std::this_thread::sleep_for(2s);
+
+    // Over the same few seconds, two equal clients on one CPU get about the same
+    // share. What a client gets depends on when it runs (a ring fills in
+    // microseconds while its client is off the CPU), so on a machine busy with
+    // other work one window can be lopsided: up to three windows are tried.
+    std::ostringstream shares;
+    bool fair = false;
+    for (int window = 0; window < 3 && !fair; ++window) {
+        const auto before = last_screen(server.output(), 2);
+        ASSERT_TRUE(before);
+        std::this_thread::sleep_for(3s);
+        const auto after = last_screen(server.output(), 2);
+        ASSERT_TRUE(after);
+        const double got0 = static_cast<double>(after->clients[0].rx - before->clients[0].rx);
+        const double got1 = static_cast<double>(after->clients[1].rx - before->clients[1].rx);
+        ASSERT_GT(got0, 0);
+        ASSERT_GT(got1, 0);
+        fair = std::min(got0, got1) / std::max(got0, got1) > 0.8;
+        shares << ' ' << got0 << '/' << got1;
+    }
+    EXPECT_TRUE(fair) << "client 0 / client 1 packets per window:" << shares.str();
 
     stop(c0);
     stop(c1);
@@ -164,9 +185,6 @@ TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
     // Nothing left buffered after Ctrl-C: every packet read went out or was dropped.
     EXPECT_EQ(t0.rx, t0.tx + t0.tx_drop);
     EXPECT_EQ(t1.rx, t1.tx + t1.tx_drop);
-    // Two equal clients on one CPU get about the same share.
-    const double ratio = static_cast<double>(std::min(t0.rx, t1.rx)) / std::max(t0.rx, t1.rx);
-    EXPECT_GT(ratio, 0.8) << "client 0 rx " << t0.rx << ", client 1 rx " << t1.rx;
 
     stop(server);
     const std::string out = server.output();
@@ -174,6 +192,10 @@ TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
     const auto screen = last_screen(out, 2);
     ASSERT_TRUE(screen) << out;
     expect_server_books_balance(*screen);
+    // Round-robin: the server offered each client every other packet.
+    const auto offered0 = screen->clients[0].rx + screen->clients[0].rx_drop;
+    const auto offered1 = screen->clients[1].rx + screen->clients[1].rx_drop;
+    EXPECT_LE(std::max(offered0, offered1) - std::min(offered0, offered1), 1U);
     // What the server put in each ring = what the client read + what is still there.
     EXPECT_EQ(screen->clients[0].rx, t0.rx + left_in_ring(out, 0));
     EXPECT_EQ(screen->clients[1].rx, t1.rx + left_in_ring(out, 1));
@@ -188,7 +210,8 @@ TEST(ClientServerMp, StatisticsWithASecondLcoreAndThroughTelemetry)
     DpdkPrefix prefix("csmp_lcore");
     Process server(server_cmd(prefix, "3", "1", binary("mp_server"), "0@0,3@0"));
     ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
-    ASSERT_TRUE(server.expect("Core 3 displaying statistics", 10s)) << server.output();
+    // (The log line and this one go through different streams: either may come first.)
+    ASSERT_TRUE(server.expect_count("Core 3 displaying statistics", 1, 10s)) << server.output();
     Process c0(client_cmd(prefix, "1@1", "0"));
     ASSERT_TRUE(c0.expect("Client process 0 handling packets", 30s)) << c0.output();
     EXPECT_GT(wait_for_screen_value(server, 1, client_tx(0), 0), 0U);
