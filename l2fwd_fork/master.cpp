@@ -424,10 +424,10 @@ private:
             const unsigned lcore = record.lcore.load();
             // The slave's resources that do not wait for its group: its lcore
             // id (the pools it used are renewed before anyone runs on them)
-            // and the multi-process socket file EAL left for it.
+            // and the files EAL left for it.
             if (setup_.options.floating)
                 lcore_ids_.release(lcore, owner_tag(s));
-            remove_mp_socket(slot.result.pid);
+            remove_runtime_files(slot.result.pid);
             if (asked)
                 mp::log(RTE_LOG_INFO, "slave %u stopped: lcore %u, pid %d, %s%s", s, lcore,
                         slot.result.pid, describe_end(slot.result).c_str(),
@@ -504,18 +504,23 @@ private:
                 text.c_str(), to_ms(Clock::now() - start));
     }
 
-    // EAL names a secondary's socket mp_socket_<pid>_<tsc>; a secondary that
-    // does not run rte_eal_cleanup() leaves it behind.
-    static void remove_mp_socket(pid_t pid)
+    // A secondary that does not run rte_eal_cleanup() leaves its files in the
+    // runtime folder: its socket (mp_socket_<pid>_<tsc>) and its private memseg
+    // arrays (fbarray_memseg-..._<pid>).
+    static void remove_runtime_files(pid_t pid)
     {
         if (pid <= 0)
             return;
-        const std::string prefix = "mp_socket_" + std::to_string(pid) + "_";
+        const std::string socket = "mp_socket_" + std::to_string(pid) + "_";
+        const std::string suffix = "_" + std::to_string(pid);
         std::error_code error;
         for (const auto& file :
-             std::filesystem::directory_iterator(rte_eal_get_runtime_dir(), error))
-            if (file.path().filename().string().starts_with(prefix))
+             std::filesystem::directory_iterator(rte_eal_get_runtime_dir(), error)) {
+            const std::string name = file.path().filename().string();
+            if (name.starts_with(socket) ||
+                (name.starts_with("fbarray_") && name.ends_with(suffix)))
                 std::filesystem::remove(file.path(), error);
+        }
     }
 
     SharedState& shared_;

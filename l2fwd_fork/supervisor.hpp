@@ -76,9 +76,7 @@ public:
         recoveries_.resize(groups);
     }
 
-    std::size_t size() const noexcept { return slaves_.size(); }
     SlaveState state(unsigned s) const noexcept { return slaves_[s].state; }
-    unsigned group(unsigned s) const noexcept { return group_[s]; }
     bool recovering(unsigned s) const noexcept { return recoveries_[group_[s]].active; }
     bool shutting_down() const noexcept { return shutting_down_; }
 
