@@ -3,9 +3,8 @@
 // watches and restarts (see docs/l2fwd_fork.rst).
 //
 //   l2fwd_fork -l 0-2 -- -p 3 [-q NQ] [-T PERIOD] [-f]
-#include <cstdio>
-
 #include <mp/all.hpp>
+#include <mp/usage.hpp>
 
 #include "app.hpp"
 
@@ -15,13 +14,9 @@ int run(int argc, char** argv)
 {
     const auto command_line = l2fwd_fork::CommandLine::capture(argc, argv);
     mp::Eal eal(argc, argv);
-    l2fwd_fork::Options options;
-    try {
-        options = l2fwd_fork::parse_options(eal.app_args(), RTE_MAX_LCORE - 1);
-    } catch (const mp::UsageError&) {
-        std::fputs(l2fwd_fork::usage_text, stderr);
-        throw;
-    }
+    const l2fwd_fork::Options options = mp::parse_or_show_usage(l2fwd_fork::usage_text, [&] {
+        return l2fwd_fork::parse_options(eal.app_args(), RTE_MAX_LCORE - 1);
+    });
     if (options.slave)
         return l2fwd_fork::run_slave(eal, *options.slave);
     if (!eal.primary())
