@@ -25,18 +25,26 @@ int run(int argc, char** argv)
                                            eal.app_args()[0]));
     mp::require_lcores(2, "one for the prompt, one to receive messages");
 
-    const simple_mp::MessageChannel channel =
+    simple_mp::MessageChannel channel =
         eal.primary() ? simple_mp::MessageChannel::create() : simple_mp::MessageChannel::attach();
     simple_mp::Stats& stats = simple_mp::process_stats();
     // In DPDK 22.11 only the primary has a telemetry socket.
     if (eal.primary())
         simple_mp::register_stats_command();
 
-    simple_mp::Sender sender(channel.send_ring(), channel.pool(), stats);
+    simple_mp::Sender sender(channel.send_ring(), channel.pool(), stats,
+                             eal.primary() ? simple_mp::Sender::Side::primary
+                                           : simple_mp::Sender::Side::secondary);
     simple_mp::Receiver receiver(channel.receive_ring(), channel.pool(), stats, stdout);
     simple_mp::Commands commands(sender);
     simple_mp::Prompt prompt(commands.context(), "\nsimple_mp > ");
     eal.mark_ready();
+    if (eal.primary()) {
+        // A secondary may outlive us: it must not find its rings and pool freed
+        // under it (nor the memory EAL cleans up).
+        channel.keep_at_exit();
+        eal.keep_shared_state_at_exit();
+    }
 
     // One receiver keeps the messages in the order they were sent; any further
     // worker lcores stay idle. It says "Starting core N" before the first prompt.

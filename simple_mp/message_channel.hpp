@@ -70,6 +70,15 @@ public:
         return channel;
     }
 
+    // Primary: the objects stay when this process exits, so that a secondary that
+    // still runs never uses freed memory (it finds the primary gone instead).
+    void keep_at_exit() noexcept
+    {
+        (void)owned_send_.release();
+        (void)owned_receive_.release();
+        (void)owned_pool_.release();
+    }
+
     mp::Ring<Message> send_ring() const noexcept { return send_; }
     mp::Ring<Message> receive_ring() const noexcept { return receive_; }
     mp::Mempool<Message> pool() const noexcept { return pool_; }

@@ -5,12 +5,18 @@
 // just has not caught up), so nothing is dropped; only if the ring stays full
 // for `patience` is the message refused, because then the peer has stopped
 // receiving and waiting longer would hang the prompt.
+//
+// A secondary also checks that its primary still runs: once the primary has
+// exited, nobody reads the ring any more, and a message put there would be
+// lost without a word.
 
 #include <chrono>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <thread>
+
+#include <rte_eal.h>
 
 #include <mp/error.hpp>
 #include <mp/signals.hpp>
@@ -27,15 +33,18 @@ enum class SendStatus {
     pool_empty, // no message buffer free
     ring_full,  // the peer took nothing for `patience`
     quitting,   // the quit flag was raised while waiting for room
+    no_primary, // (secondary) the primary process has exited
 };
 
 class Sender {
 public:
     static constexpr std::chrono::milliseconds default_patience{3000};
 
-    Sender(mp::Ring<Message> ring, mp::Mempool<Message> pool, Stats& stats,
+    enum class Side { primary, secondary };
+
+    Sender(mp::Ring<Message> ring, mp::Mempool<Message> pool, Stats& stats, Side side,
            std::chrono::milliseconds patience = default_patience) noexcept
-        : ring_(ring), pool_(pool), stats_(stats), patience_(patience)
+        : ring_(ring), pool_(pool), stats_(stats), side_(side), patience_(patience)
     {}
 
     SendStatus send(std::string_view text) noexcept
@@ -67,6 +76,9 @@ public:
                                  ring_.name(), static_cast<double>(patience_.count()) / 1000.0);
         case SendStatus::quitting:
             return "message not sent: quitting";
+        case SendStatus::no_primary:
+            return "message not sent: the primary process has exited, nobody receives: quit, "
+                   "then start the primary again before this process";
         }
         return {};
     }
@@ -78,6 +90,8 @@ private:
             return SendStatus::empty;
         if (text.size() > max_text_length)
             return SendStatus::too_long;
+        if (side_ == Side::secondary && rte_eal_primary_proc_alive(nullptr) == 0)
+            return SendStatus::no_primary;
         Message* message = pool_.get();
         if (message == nullptr)
             return SendStatus::pool_empty;
@@ -103,6 +117,7 @@ private:
     mp::Ring<Message> ring_;
     mp::Mempool<Message> pool_;
     Stats& stats_;
+    Side side_;
     std::chrono::milliseconds patience_;
 };
 

@@ -211,6 +211,17 @@ TEST(SimpleMp, SecondaryCanBeRestartedWhileThePrimaryRuns)
     EXPECT_TRUE(quits(primary));
 }
 
+TEST_F(SimpleMpPair, SecondaryRefusesToSendOnceThePrimaryHasExited)
+{
+    ASSERT_TRUE(quits(*primary));
+    secondary->send_line("send anyone there?");
+    EXPECT_TRUE(secondary->expect("message not sent: the primary process has exited, nobody "
+                                  "receives: quit, then start the primary again before this "
+                                  "process\n"))
+        << secondary->output();
+    EXPECT_TRUE(quits(*secondary));
+}
+
 // ------------------------------------------------------------ upstream interop
 
 // The parameter says which side runs the upstream C program.

@@ -131,7 +131,7 @@ TEST(MessageChannel, AttachWithoutAPrimarysObjectsNamesTheMissingRing)
 
 TEST_F(PrimaryObjects, SendPutsTheTextOnThePeersRing)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats);
+    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary);
     EXPECT_EQ(sender.send("hello secondary"), SendStatus::sent);
     EXPECT_EQ(sender.send("two words"), SendStatus::sent);
     EXPECT_EQ(drain(channel.send_ring()),
@@ -143,7 +143,7 @@ TEST_F(PrimaryObjects, SendPutsTheTextOnThePeersRing)
 
 TEST_F(PrimaryObjects, TextOfExactly127CharactersFitsAnd128IsRefused)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats);
+    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary);
     const std::string longest(127, 'x');
     const std::string too_long(128, 'y');
     EXPECT_EQ(sender.send(longest), SendStatus::sent);
@@ -159,7 +159,7 @@ TEST_F(PrimaryObjects, TextOfExactly127CharactersFitsAnd128IsRefused)
 
 TEST_F(PrimaryObjects, SendWaitsForRoomWhenThePeersRingIsFull)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats, 20s);
+    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary, 20s);
     for (int i = 0; i < 63; ++i)
         ASSERT_EQ(sender.send("fill " + std::to_string(i)), SendStatus::sent);
     ASSERT_EQ(channel.send_ring().free_count(), 0U);
@@ -183,7 +183,7 @@ TEST_F(PrimaryObjects, SendWaitsForRoomWhenThePeersRingIsFull)
 
 TEST_F(PrimaryObjects, SendGivesUpWhenThePeersRingStaysFull)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats, 100ms);
+    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary, 100ms);
     for (int i = 0; i < 63; ++i)
         ASSERT_EQ(sender.send("fill"), SendStatus::sent);
     EXPECT_EQ(sender.send("one too many"), SendStatus::ring_full);
@@ -201,7 +201,7 @@ TEST_F(PrimaryObjects, EmptyPoolIsRefusedWithAMessage)
     auto small = mp::Mempool<Message>::create("UT_SMALL_POOL", 4, 0, sizeof(Message));
     Message* taken[4];
     ASSERT_TRUE(small.get_bulk(taken, 4));
-    Sender sender(channel.send_ring(), small, stats);
+    Sender sender(channel.send_ring(), small, stats, Sender::Side::primary);
     EXPECT_EQ(sender.send("no buffer"), SendStatus::pool_empty);
     EXPECT_EQ(sender.refusal(SendStatus::pool_empty, "no buffer"),
               "message not sent: message pool UT_SMALL_POOL is empty (4 of 4 buffers in use): "
@@ -218,7 +218,7 @@ TEST_F(PrimaryObjects, EmptyPoolIsRefusedWithAMessage)
 
 TEST_F(PrimaryObjects, ReceiverPrintsOneWholeLinePerMessageAndFreesTheBuffers)
 {
-    Sender peer(channel.receive_ring(), channel.pool(), stats);
+    Sender peer(channel.receive_ring(), channel.pool(), stats, Sender::Side::primary);
     for (const char* text : {"first", "second one", "third"})
         ASSERT_EQ(peer.send(text), SendStatus::sent);
     CapturedOutput out;
@@ -276,7 +276,7 @@ private:
 
 TEST_F(PrimaryObjects, SendCommandTakesTheRestOfTheLineWithoutTrailingBlanks)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats);
+    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary);
     Commands commands(sender);
     CommandLine cl(commands.context());
     cl.type("send hello\n");
@@ -286,7 +286,7 @@ TEST_F(PrimaryObjects, SendCommandTakesTheRestOfTheLineWithoutTrailingBlanks)
 
 TEST_F(PrimaryObjects, CommandErrorsAreOneLineEach)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats);
+    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary);
     Commands commands(sender);
     CommandLine cl(commands.context());
     const std::string too_long = "send " + std::string(128, 'y') + "\n";
@@ -301,7 +301,7 @@ TEST_F(PrimaryObjects, CommandErrorsAreOneLineEach)
 
 TEST_F(PrimaryObjects, HelpListsTheCommands)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats);
+    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary);
     Commands commands(sender);
     CommandLine cl(commands.context());
     const std::string out = cl.type("help\n");
