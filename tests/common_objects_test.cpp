@@ -5,45 +5,17 @@
 
 #include <mp/all.hpp>
 
+#include "harness/in_process_eal.hpp"
+
 #include <csignal>
-#include <filesystem>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 namespace {
 
-std::unique_ptr<mp::Eal> g_eal;
-
-class EalEnvironment : public ::testing::Environment {
-public:
-    void SetUp() override
-    {
-        prefix_ = "mpt_unit_" + std::to_string(getpid());
-        words_ = {"common_test", "--no-pci",      "--no-huge",      "-m",
-                  "256",         "--no-shconf",   "--lcores=0@0,1@0", "--file-prefix=" + prefix_,
-                  "--vdev=net_null0", "--vdev=net_null1", "--log-level=lib.eal:error",
-                  "--",          "--app-flag",    "value"};
-        for (std::string& w : words_)
-            argv_.push_back(w.data());
-        g_eal = std::make_unique<mp::Eal>(static_cast<int>(argv_.size()), argv_.data());
-    }
-    void TearDown() override
-    {
-        g_eal.reset();
-        std::error_code ignored;
-        std::filesystem::remove_all("/var/run/dpdk/" + prefix_, ignored);
-    }
-
-private:
-    std::string prefix_;
-    std::vector<std::string> words_;
-    std::vector<char*> argv_;
-};
-
-const auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+mptest::Environment* const g_env = mptest::InProcessEal::for_all_tests(
+    "unit", {"--lcores=0@0,1@0", "--vdev=net_null0", "--vdev=net_null1", "--", "--app-flag",
+             "value"});
 
 template <typename Fn>
 std::string error_of(Fn&& fn)
@@ -63,9 +35,8 @@ struct Token {
 
 TEST(Eal, IsPrimaryAndHandsBackTheApplicationArguments)
 {
-    ASSERT_TRUE(g_eal);
-    EXPECT_TRUE(g_eal->primary());
-    const auto args = g_eal->app_args();
+    EXPECT_TRUE(g_env->eal().primary());
+    const auto args = g_env->eal().app_args();
     ASSERT_EQ(args.size(), 2U);
     EXPECT_STREQ(args[0], "--app-flag");
     EXPECT_STREQ(args[1], "value");

@@ -5,6 +5,7 @@
 
 #include <mp/all.hpp>
 
+#include "../harness/in_process_eal.hpp"
 #include "commands.hpp"
 #include "message_channel.hpp"
 #include "receiver.hpp"
@@ -15,8 +16,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,40 +25,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::unique_ptr<mp::Eal> g_eal;
-
-class EalEnvironment : public ::testing::Environment {
-public:
-    void SetUp() override
-    {
-        prefix_ = "mpt_simple_mp_unit_" + std::to_string(getpid());
-        words_ = {"simple_mp_unit_test",
-                  "--no-pci",
-                  "--no-huge",
-                  "-m",
-                  "128",
-                  "--no-shconf",
-                  "--lcores=0@0,1@1",
-                  "--file-prefix=" + prefix_,
-                  "--log-level=lib.eal:error"};
-        for (std::string& w : words_)
-            argv_.push_back(w.data());
-        g_eal = std::make_unique<mp::Eal>(static_cast<int>(argv_.size()), argv_.data());
-    }
-    void TearDown() override
-    {
-        g_eal.reset();
-        std::error_code ignored;
-        std::filesystem::remove_all("/var/run/dpdk/" + prefix_, ignored);
-    }
-
-private:
-    std::string prefix_;
-    std::vector<std::string> words_;
-    std::vector<char*> argv_;
-};
-
-const auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+const auto* const g_env = mptest::InProcessEal::for_all_tests("simple_mp_unit", {"--lcores=0@0,1@1"});
 
 // The primary's objects for one test; freed at its end so the next test can
 // create them again under the same names.

@@ -4,17 +4,15 @@
 // to see the drops counted and the refused mbufs returned to the pool.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include <rte_eth_ring.h>
 
 #include <mp/all.hpp>
 
+#include "../harness/in_process_eal.hpp"
 #include "forward.hpp"
 
 using namespace symmetric_mp;
@@ -25,13 +23,8 @@ class ForwardLoop : public ::testing::Test {
 protected:
     static void SetUpTestSuite()
     {
-        prefix_ = "mpt_smp_fwd_" + std::to_string(getpid());
-        words_ = {"forward_test", "--no-pci", "--no-huge", "-m", "256", "--no-shconf",
-                  "--lcores=0@0", "--file-prefix=" + prefix_, "--vdev=net_null0",
-                  "--vdev=net_null1", "--log-level=lib.eal:error"};
-        for (std::string& w : words_)
-            argv_.push_back(w.data());
-        eal_ = std::make_unique<mp::Eal>(static_cast<int>(argv_.size()), argv_.data());
+        eal_ = std::make_unique<mptest::InProcessEal>(
+            "smp_fwd", std::vector<std::string>{"--lcores=0@0", "--vdev=net_null0", "--vdev=net_null1"});
         pool_ = mp::PktmbufPool::create("SMP_TEST_POOL", 4096, 0, "lf_stack").release();
         mp::PortSetup setup;
         setup.rx_queues = setup.tx_queues = 2;
@@ -53,14 +46,9 @@ protected:
     static void TearDownTestSuite()
     {
         eal_.reset();
-        std::error_code ignored;
-        std::filesystem::remove_all("/var/run/dpdk/" + prefix_, ignored);
     }
 
-    static inline std::string prefix_;
-    static inline std::vector<std::string> words_;
-    static inline std::vector<char*> argv_;
-    static inline std::unique_ptr<mp::Eal> eal_;
+    static inline std::unique_ptr<mptest::InProcessEal> eal_;
     static inline mp::PktmbufPool pool_;
     static inline rte_ring* rx_ring_ = nullptr;
     static inline rte_ring* tx_ring_ = nullptr;
