@@ -153,6 +153,13 @@ Process::Process(std::vector<std::string> argv, Io io)
         term.c_lflag |= ECHO | ICANON | ISIG | IEXTEN;
         term.c_iflag |= ICRNL;
         term.c_oflag |= OPOST | ONLCR;
+        // The keys of an ordinary terminal: ^C, ^\, DEL, ^U, ^D.
+        term.c_cc[VINTR] = 0x03;
+        term.c_cc[VQUIT] = 0x1c;
+        term.c_cc[VERASE] = 0x7f;
+        term.c_cc[VKILL] = 0x15;
+        term.c_cc[VEOF] = 0x04;
+        term.c_cc[VMIN] = 1;
         winsize size{.ws_row = 40, .ws_col = 160, .ws_xpixel = 0, .ws_ypixel = 0};
         pid_ = forkpty(&master, nullptr, &term, &size);
         if (pid_ < 0)
