@@ -60,7 +60,7 @@ std::optional<Screen> last_screen(std::string text, std::size_t clients)
 template <class Value>
 unsigned long long wait_for_screen_value(Process& server, std::size_t clients, Value value,
                                          unsigned long long above,
-                                         std::chrono::milliseconds timeout = 20s)
+                                         std::chrono::milliseconds timeout = 60s)
 {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline && server.running()) {
@@ -114,7 +114,7 @@ ClientLine client_totals(const Process& client)
 void stop(Process& p, int expected_code = 0)
 {
     p.signal(SIGINT);
-    const auto exit = p.wait_exit(30s);
+    const auto exit = p.wait_exit(90s);
     ASSERT_TRUE(exit) << "did not stop on SIGINT: " << p.output();
     EXPECT_EQ(exit->code, expected_code) << p.output();
 }
@@ -142,11 +142,11 @@ TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
 {
     DpdkPrefix prefix("csmp_two");
     Process server(server_cmd(prefix));
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
     Process c0(client_cmd(prefix, "1@1", "0"));
     Process c1(client_cmd(prefix, "2@1", "1"));
-    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 30s)) << c0.output();
-    ASSERT_TRUE(c1.expect("Client process 1 handling packets", 30s)) << c1.output();
+    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
+    ASSERT_TRUE(c1.expect("Client process 1 handling packets", 90s)) << c1.output();
 
     // Both clients' rx grow.
     const auto first0 = wait_for_screen_value(server, 2, client_tx(0), 0);
@@ -209,18 +209,18 @@ TEST(ClientServerMp, StatisticsWithASecondLcoreAndThroughTelemetry)
 {
     DpdkPrefix prefix("csmp_lcore");
     Process server(server_cmd(prefix, "3", "1", binary("mp_server"), "0@0,3@0"));
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
     // (The log line and this one go through different streams: either may come first.)
-    ASSERT_TRUE(server.expect_count("Core 3 displaying statistics", 1, 10s)) << server.output();
+    ASSERT_TRUE(server.expect_count("Core 3 displaying statistics", 1, 60s)) << server.output();
     Process c0(client_cmd(prefix, "1@1", "0"));
-    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 30s)) << c0.output();
+    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
     EXPECT_GT(wait_for_screen_value(server, 1, client_tx(0), 0), 0U);
 
     const std::string telemetry = dpdk_tool("dpdk-telemetry.py");
     if (!telemetry.empty()) {
         Process query({"/bin/sh", "-c",
                        "echo /mp_server/stats | " + telemetry + " -f " + prefix.name()});
-        ASSERT_TRUE(query.expect_regex(R"re("client_0_tx": [1-9])re", 20s)) << query.output();
+        ASSERT_TRUE(query.expect_regex(R"re("client_0_tx": [1-9])re", 60s)) << query.output();
         EXPECT_NE(query.output().find("\"port_1_rx\""), std::string::npos) << query.output();
         query.wait_exit(10s);
     }
@@ -240,15 +240,15 @@ TEST(ClientServerMp, UpstreamServerWithOurClients)
     // Upstream shows statistics only from a second lcore, and through stdio's
     // buffer: a terminal makes it line-buffered.
     Process server(server_cmd(prefix, "3", "2", upstream_server, "0@0,3@0"), Io::pty);
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
     Process c0(client_cmd(prefix, "1@1", "0"));
     Process c1(client_cmd(prefix, "2@1", "1"));
-    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 30s)) << c0.output();
-    ASSERT_TRUE(c1.expect("Client process 1 handling packets", 30s)) << c1.output();
+    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
+    ASSERT_TRUE(c1.expect("Client process 1 handling packets", 90s)) << c1.output();
     EXPECT_NE(c0.output().find("no memzone 'MProc_config'"), std::string::npos) << c0.output();
 
-    EXPECT_GT(wait_for_screen_value(server, 2, client_tx(0), 0, 30s), 0U) << server.output();
-    EXPECT_GT(wait_for_screen_value(server, 2, client_tx(1), 0, 30s), 0U);
+    EXPECT_GT(wait_for_screen_value(server, 2, client_tx(0), 0, 90s), 0U) << server.output();
+    EXPECT_GT(wait_for_screen_value(server, 2, client_tx(1), 0, 90s), 0U);
     stop(c0);
     stop(c1);
     const ClientLine t0 = client_totals(c0), t1 = client_totals(c1);
@@ -266,15 +266,15 @@ TEST(ClientServerMp, OurServerWithUpstreamClients)
         GTEST_SKIP() << "upstream mp_client not built";
     DpdkPrefix prefix("csmp_upcli");
     Process server(server_cmd(prefix));
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
     Process c0(client_cmd(prefix, "1@1", "0", upstream_client));
     Process c1(client_cmd(prefix, "2@1", "1", upstream_client));
     // Upstream's client prints through a full stdout buffer: wait for its log line.
-    ASSERT_TRUE(c0.expect("APP: Finished Process Init.", 30s)) << c0.output();
-    ASSERT_TRUE(c1.expect("APP: Finished Process Init.", 30s)) << c1.output();
+    ASSERT_TRUE(c0.expect("APP: Finished Process Init.", 90s)) << c0.output();
+    ASSERT_TRUE(c1.expect("APP: Finished Process Init.", 90s)) << c1.output();
 
-    const auto tx0 = wait_for_screen_value(server, 2, client_tx(0), 0, 30s);
-    const auto tx1 = wait_for_screen_value(server, 2, client_tx(1), 0, 30s);
+    const auto tx0 = wait_for_screen_value(server, 2, client_tx(0), 0, 90s);
+    const auto tx1 = wait_for_screen_value(server, 2, client_tx(1), 0, 90s);
     EXPECT_GT(tx0, 0U) << server.output();
     EXPECT_GT(tx1, 0U);
     EXPECT_GT(wait_for_screen_value(server, 2, client_tx(0), tx0), tx0);
@@ -290,11 +290,11 @@ TEST(ClientServerMp, KilledClientRestartsAndTheOtherNeverStops)
 {
     DpdkPrefix prefix("csmp_kill");
     Process server(server_cmd(prefix));
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
     Process c0(client_cmd(prefix, "1@1", "0"));
     auto c1 = std::make_unique<Process>(client_cmd(prefix, "2@1", "1"));
-    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 30s)) << c0.output();
-    ASSERT_TRUE(c1->expect("Client process 1 handling packets", 30s)) << c1->output();
+    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
+    ASSERT_TRUE(c1->expect("Client process 1 handling packets", 90s)) << c1->output();
 
     std::mt19937 random(std::random_device{}());
     std::uniform_int_distribution<int> pause_ms(20, 700);
@@ -306,7 +306,7 @@ TEST(ClientServerMp, KilledClientRestartsAndTheOtherNeverStops)
         std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
         c1->kill();
         c1 = std::make_unique<Process>(client_cmd(prefix, "2@1", "1"));
-        ASSERT_TRUE(c1->expect("Client process 1 handling packets", 30s))
+        ASSERT_TRUE(c1->expect("Client process 1 handling packets", 90s))
             << "cycle " << cycle << ": " << c1->output();
         // The restarted client forwards again, and client 0 kept going.
         const auto now_tx1 = wait_for_screen_value(server, 2, client_tx(1), tx1);
@@ -333,7 +333,7 @@ TEST(ClientServerMp, KilledClientRestartsAndTheOtherNeverStops)
 // One line "<program>: error: <text>" on stderr and exit code 1.
 void expect_refusal(Process& p, const std::string& text)
 {
-    const auto exit = p.wait_exit(30s);
+    const auto exit = p.wait_exit(90s);
     ASSERT_TRUE(exit) << p.output();
     EXPECT_EQ(exit->code, 1) << p.output();
     EXPECT_NE(p.errors().find(text), std::string::npos) << "expected: " << text << "\n"
@@ -375,7 +375,7 @@ TEST(ClientServerMp, ClientsAreRefusedWithOneLine)
 
     DpdkPrefix prefix("csmp_badcli");
     Process server(server_cmd(prefix));
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 30s)) << server.output();
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
     {
         Process c(client_cmd(prefix, "1@1", "2"));
         expect_refusal(c, "mp_client: error: client id 2 is out of range: mp_server runs 2 "
@@ -398,7 +398,7 @@ TEST(ClientServerMp, ClientsAreRefusedWithOneLine)
     }
     {
         Process first(client_cmd(prefix, "1@1", "0"));
-        ASSERT_TRUE(first.expect("Client process 0 handling packets", 30s)) << first.output();
+        ASSERT_TRUE(first.expect("Client process 0 handling packets", 90s)) << first.output();
         Process same_id(client_cmd(prefix, "2@1", "0"));
         expect_refusal(same_id, "mp_client: error: client id 0 is already in use by process " +
                                     std::to_string(first.pid()));
