@@ -46,7 +46,7 @@ show_processes
 new=$(pgrep -P "$master" | tr '\n' ' ')
 
 # Forwarding goes on: the counters grow after the restart.
-before=$(grep -c "Aggregate statistics" "$log")
+before=$(grep -c "Aggregate statistics" "$log" || true) # none yet is fine
 for ((i = 0; i < 50; i++)); do
     [ "$(grep -c "Aggregate statistics" "$log")" -ge $((before + 2)) ] && break
     sleep 0.1
