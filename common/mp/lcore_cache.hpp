@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// A shared mempool keeps one cache per lcore id, in shared memory. A process
+// killed (kill -9, crash) leaves its lcore's cache behind; the next process
+// on that lcore id inherits it. Whether the contents can be trusted depends on
+// where the kill landed:
+//  - outside a put: the cache holds exactly the objects it counts; they go
+//    back to the pool (flush);
+//  - inside rte_mempool_do_generic_put: 22.11 raises cache->len before it
+//    copies the new pointers, and on a flush enqueues to the pool before it
+//    resets len, so the cache may hold stale or duplicate pointers. Using them
+//    could hand one mbuf out twice; they are dropped instead (discard: a loss
+//    of at most a cache's worth of objects).
+// So the owner marks "inside a put" around the calls that put into the pool
+// (TX bursts, whose PMD frees sent mbufs, and frees), and the process that
+// takes the lcore over after the death reads the mark.
+//
+//   mp::LcoreClaim& lc = table->lcore_owner[lcore];       // in a memzone
+//   if (lc.slot.claim(me).result == mp::ClaimResult::taken_over)
+//       mp::recover_lcore_cache(lc, pool, lcore);
+//   lc.clear_put_mark();
+//   ... { const mp::MempoolPutMark mark(lc.in_mempool_put); tx_or_free(...); }
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+
+#include <rte_mempool.h>
+
+#include "claim.hpp"
+#include "mempool.hpp"
+
+namespace mp {
+
+// The claim of one lcore id and its owner's "inside a mempool put" mark. A
+// cache line each: the mark is written twice per burst by its owner alone.
+struct alignas(64) LcoreClaim {
+    ClaimSlot slot;
+    std::atomic<uint32_t> in_mempool_put{0};
+
+    bool died_inside_put() const noexcept
+    {
+        return in_mempool_put.load(std::memory_order_acquire) != 0;
+    }
+    void clear_put_mark() noexcept { in_mempool_put.store(0, std::memory_order_release); }
+};
+
+static_assert(std::is_standard_layout_v<LcoreClaim> &&
+              std::is_trivially_destructible_v<LcoreClaim>);
+
+// Sets the mark for its lifetime: two plain stores (and a compiler/CPU release
+// fence on the way in), so it costs nothing measurable per burst.
+class MempoolPutMark {
+public:
+    explicit MempoolPutMark(std::atomic<uint32_t>& flag) noexcept : flag_(flag)
+    {
+        flag_.store(1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+    }
+    MempoolPutMark(const MempoolPutMark&) = delete;
+    MempoolPutMark& operator=(const MempoolPutMark&) = delete;
+    ~MempoolPutMark() { flag_.store(0, std::memory_order_release); }
+
+private:
+    std::atomic<uint32_t>& flag_;
+};
+
+struct CacheRecovery {
+    unsigned returned = 0;  // objects given back to the pool
+    unsigned discarded = 0; // objects given up (possibly stale or duplicates)
+};
+
+// Puts right the per-lcore cache `lcore` of `pool` left by a dead owner that
+// was (`died_inside_put`) or was not inside a put. Only for the sole user of
+// that lcore id, i.e. right after taking its claim over.
+template <typename T>
+CacheRecovery recover_lcore_cache(Mempool<T> pool, unsigned lcore, bool died_inside_put) noexcept
+{
+    CacheRecovery result;
+    rte_mempool_cache* cache = rte_mempool_default_cache(pool.native(), lcore);
+    if (cache == nullptr || cache->len == 0)
+        return result;
+    // A length above the flush threshold cannot come from a finished put.
+    if (died_inside_put || cache->len > cache->flushthresh) {
+        result.discarded = cache->len;
+        pool.discard_cache(lcore);
+    } else {
+        result.returned = cache->len;
+        pool.flush_cache(lcore);
+    }
+    return result;
+}
+
+// The same, reading the dead owner's mark from its lcore claim, which it then
+// clears for the new owner.
+template <typename T>
+CacheRecovery recover_lcore_cache(LcoreClaim& claim, Mempool<T> pool, unsigned lcore) noexcept
+{
+    const CacheRecovery result = recover_lcore_cache(pool, lcore, claim.died_inside_put());
+    claim.clear_put_mark();
+    return result;
+}
+
+} // namespace mp

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// The shared-state helpers of the common library: single-writer counters,
+// claim slots (free, held by a live process, taken over from a dead one, raced
+// for), owner keys that survive pid reuse, and the recovery of a dead owner's
+// per-lcore mempool cache. Claims and counters run in plain memory; the cache
+// recovery uses a real mempool in an in-process EAL.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mp/claim.hpp>
+#include <mp/counter.hpp>
+#include <mp/lcore_cache.hpp>
+#include <mp/mempool.hpp>
+
+#include "harness/in_process_eal.hpp"
+
+namespace {
+
+mptest::Environment* const g_env =
+    mptest::InProcessEal::for_all_tests("shared_state", {"--lcores=0@0,1@0"});
+
+// A pid that ran and has been reaped: nothing runs under it (for a while).
+pid_t dead_pid()
+{
+    const pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    int status = 0;
+    waitpid(child, &status, 0);
+    return child;
+}
+
+// ---- counters -------------------------------------------------------------------
+
+TEST(Counter, AddsAndResets)
+{
+    mp::Counter c;
+    EXPECT_EQ(c.get(), 0U);
+    c.add(5);
+    c.add(0);
+    c.add(37);
+    EXPECT_EQ(c.get(), 42U);
+    c.reset();
+    EXPECT_EQ(c.get(), 0U);
+}
+
+TEST(Counter, OneWriterManyReadersSeeNoTornOrDecreasingValue)
+{
+    mp::Counter c;
+    constexpr uint64_t steps = 200000;
+    std::atomic<bool> bad{false};
+    std::thread reader([&] {
+        uint64_t last = 0;
+        while (last < steps * 3) {
+            const uint64_t now = c.get();
+            if (now < last || now % 3 != 0)
+                bad = true;
+            last = now;
+        }
+    });
+    for (uint64_t i = 0; i < steps; ++i)
+        c.add(3);
+    reader.join();
+    EXPECT_FALSE(bad.load());
+    EXPECT_EQ(c.get(), steps * 3);
+}
+
+// ---- owner keys -------------------------------------------------------------------
+
+TEST(OwnerKey, NamesALiveProcessAndNotADeadOrReusedPid)
+{
+    const mp::OwnerKey me = mp::self_key();
+    ASSERT_NE(me, 0U);
+    EXPECT_EQ(mp::pid_of(me), getpid());
+    EXPECT_TRUE(mp::is_alive(me));
+    EXPECT_EQ(mp::owner_key(getpid()), me) << "stable for the life of the process";
+    // The same pid with another start time is another (earlier) process.
+    EXPECT_FALSE(mp::is_alive(me ^ (uint64_t{1} << 32)));
+    const pid_t dead = dead_pid();
+    EXPECT_EQ(mp::owner_key(dead), 0U);
+    EXPECT_FALSE(mp::is_alive((uint64_t{77} << 32) | static_cast<uint32_t>(dead)));
+    EXPECT_FALSE(mp::is_alive(0));
+    EXPECT_EQ(mp::owner_key(0), 0U);
+    EXPECT_EQ(mp::owner_key(0x7ffffff0), 0U) << "above any pid_max";
+}
+
+// ---- claim slots ------------------------------------------------------------------
+
+TEST(ClaimSlot, FreeDeadAndLiveHolders)
+{
+    mp::ClaimSlot slot;
+    const auto alive = [](mp::OwnerKey key) { return key == 100; };
+    mp::Claim c = slot.claim(7, alive);
+    EXPECT_EQ(c.result, mp::ClaimResult::taken);
+    EXPECT_EQ(c.previous, 0U);
+    EXPECT_EQ(slot.holder(), 7U);
+    EXPECT_EQ(slot.claim(7, alive).result, mp::ClaimResult::taken) << "ours already";
+
+    slot.owner = 100;
+    c = slot.claim(7, alive);
+    EXPECT_EQ(c.result, mp::ClaimResult::held);
+    EXPECT_EQ(c.previous, 100U);
+    EXPECT_EQ(slot.holder(), 100U);
+    EXPECT_EQ(slot.live_holder(alive), 100U);
+
+    slot.owner = 55; // a process that has died
+    EXPECT_EQ(slot.live_holder(alive), 0U);
+    c = slot.claim(7, alive);
+    EXPECT_EQ(c.result, mp::ClaimResult::taken_over);
+    EXPECT_EQ(c.previous, 55U);
+    EXPECT_EQ(slot.holder(), 7U);
+
+    EXPECT_FALSE(slot.release(8));
+    EXPECT_EQ(slot.holder(), 7U) << "only the holder releases";
+    EXPECT_TRUE(slot.release(7));
+    EXPECT_EQ(slot.holder(), 0U);
+}
+
+TEST(ClaimSlot, RealProcessesLiveAndDeadWithTheDefaultTest)
+{
+    mp::ClaimSlot slot;
+    const mp::OwnerKey parent = mp::owner_key(getppid());
+    ASSERT_EQ(slot.claim(parent).result, mp::ClaimResult::taken);
+    const mp::Claim refused = slot.claim(mp::self_key());
+    EXPECT_EQ(refused.result, mp::ClaimResult::held);
+    EXPECT_EQ(refused.previous, parent);
+
+    const mp::OwnerKey dead = (uint64_t{1234} << 32) | static_cast<uint32_t>(dead_pid());
+    slot.owner = dead;
+    const mp::Claim resumed = slot.claim(mp::self_key());
+    EXPECT_EQ(resumed.result, mp::ClaimResult::taken_over);
+    EXPECT_EQ(resumed.previous, dead);
+    EXPECT_EQ(slot.holder(), mp::self_key());
+}
+
+TEST(ClaimSlot, SlotWhoseOwnersPidWasReusedIsTakenOver)
+{
+    mp::ClaimSlot slot;
+    // A dead owner whose pid now belongs to a running process (our parent).
+    slot.owner = mp::owner_key(getppid()) ^ (uint64_t{1} << 32);
+    const mp::Claim c = slot.claim(mp::self_key());
+    EXPECT_EQ(c.result, mp::ClaimResult::taken_over);
+    EXPECT_EQ(mp::pid_of(c.previous), getppid());
+}
+
+TEST(ClaimSlot, RacingNewcomersForADeadSlotGetOneWinner)
+{
+    mp::ClaimSlot slot;
+    const mp::OwnerKey dead = 99;
+    slot.owner = dead;
+    // Threads stand for processes: each presents its own key, and every key but
+    // the dead one counts as alive.
+    constexpr int contenders = 8;
+    std::vector<mp::Claim> results(contenders);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < contenders; ++i)
+        threads.emplace_back([&, i] {
+            results[i] = slot.claim(100000 + i, [&](mp::OwnerKey k) { return k != dead; });
+        });
+    for (auto& t : threads)
+        t.join();
+    int winners = 0;
+    for (int i = 0; i < contenders; ++i) {
+        if (results[i].result == mp::ClaimResult::taken_over) {
+            ++winners;
+            EXPECT_EQ(results[i].previous, dead);
+            EXPECT_EQ(slot.holder(), 100000U + i);
+        } else {
+            EXPECT_EQ(results[i].result, mp::ClaimResult::held);
+        }
+    }
+    EXPECT_EQ(winners, 1);
+}
+
+// ---- a dead owner's per-lcore mempool cache ---------------------------------------
+
+struct Obj {
+    uint64_t word[8];
+};
+
+// A pool with a cache, whose lcore-1 cache we fill from this thread (lcore 0)
+// by writing the cache as an lcore-1 process would have left it.
+class LcoreCache : public ::testing::Test {
+protected:
+    static constexpr unsigned count = 1023;
+    static constexpr unsigned cache_size = 64;
+    static constexpr unsigned dead_lcore = 1;
+
+    void SetUp() override
+    {
+        ASSERT_NE(g_env, nullptr);
+        // Names are short (RTE_MEMPOOL_NAMESIZE): one per test.
+        static unsigned serial = 0;
+        pool_ = mp::Mempool<Obj>::create("lcc_" + std::to_string(serial++), count, cache_size);
+    }
+    // As if a process on `dead_lcore` got n objects and put them back into its cache.
+    void leave_in_dead_cache(unsigned n)
+    {
+        rte_mempool_cache* cache = rte_mempool_default_cache(pool_.native(), dead_lcore);
+        ASSERT_NE(cache, nullptr);
+        std::vector<Obj*> objs(n);
+        ASSERT_TRUE(pool_.get_bulk(objs.data(), n));
+        for (unsigned i = 0; i < n; ++i)
+            cache->objs[cache->len++] = objs[i];
+    }
+    unsigned cache_len() { return rte_mempool_default_cache(pool_.native(), dead_lcore)->len; }
+    // Objects in the pool's own store, caches not counted.
+    unsigned in_store()
+    {
+        unsigned cached = 0;
+        for (unsigned lcore = 0; lcore < RTE_MAX_LCORE; ++lcore)
+            cached += rte_mempool_default_cache(pool_.native(), lcore)->len;
+        return pool_.available() - cached;
+    }
+
+    mp::Mempool<Obj>::Owner pool_;
+};
+
+TEST_F(LcoreCache, FlushedWhenTheOwnerDiedOutsideAPut)
+{
+    leave_in_dead_cache(40);
+    const unsigned before = in_store();
+    mp::LcoreClaim claim;
+    const mp::CacheRecovery got = mp::recover_lcore_cache(claim, pool_, dead_lcore);
+    EXPECT_EQ(got.returned, 40U);
+    EXPECT_EQ(got.discarded, 0U);
+    EXPECT_EQ(cache_len(), 0U);
+    EXPECT_EQ(in_store(), before + 40) << "every object is back";
+    EXPECT_EQ(pool_.in_use(), 0U);
+}
+
+TEST_F(LcoreCache, DiscardedWhenTheOwnerDiedInsideAPut)
+{
+    leave_in_dead_cache(40);
+    const unsigned before = in_store();
+    mp::LcoreClaim claim;
+    claim.in_mempool_put = 1; // the mark a MempoolPutMark leaves when its process dies
+    const mp::CacheRecovery got = mp::recover_lcore_cache(claim, pool_, dead_lcore);
+    EXPECT_EQ(got.returned, 0U);
+    EXPECT_EQ(got.discarded, 40U);
+    EXPECT_EQ(cache_len(), 0U);
+    EXPECT_FALSE(claim.died_inside_put()) << "the mark is cleared for the new owner";
+    EXPECT_EQ(in_store(), before);
+    EXPECT_EQ(pool_.in_use(), 40U) << "a bounded loss instead of duplicated pointers";
+}
+
+TEST_F(LcoreCache, LengthBeyondTheFlushThresholdIsNeverTrusted)
+{
+    rte_mempool_cache* cache = rte_mempool_default_cache(pool_.native(), dead_lcore);
+    leave_in_dead_cache(cache->flushthresh + 1);
+    const mp::CacheRecovery got = mp::recover_lcore_cache(pool_, dead_lcore, false);
+    EXPECT_EQ(got.returned, 0U);
+    EXPECT_EQ(got.discarded, cache->flushthresh + 1);
+}
+
+TEST_F(LcoreCache, EmptyCacheNeedsNothing)
+{
+    mp::LcoreClaim claim;
+    claim.in_mempool_put = 1;
+    const mp::CacheRecovery got = mp::recover_lcore_cache(claim, pool_, dead_lcore);
+    EXPECT_EQ(got.returned + got.discarded, 0U);
+    EXPECT_FALSE(claim.died_inside_put());
+}
+
+TEST(MempoolPutMark, SetForItsLifetimeOnly)
+{
+    mp::LcoreClaim claim;
+    {
+        const mp::MempoolPutMark mark(claim.in_mempool_put);
+        EXPECT_TRUE(claim.died_inside_put());
+    }
+    EXPECT_FALSE(claim.died_inside_put());
+}
+
+} // namespace
