@@ -12,7 +12,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <rte_ethdev.h>
@@ -22,6 +21,7 @@
 #include <mp/all.hpp>
 
 #include "app.hpp"
+#include "doorbell.hpp"
 #include "launcher.hpp"
 #include "lcore_ids.hpp"
 #include "port_pools.hpp"
@@ -42,8 +42,10 @@ using std::chrono::milliseconds;
 constexpr milliseconds stop_timeout{500};
 // A slave that ends this many times in a row before forwarding is not restarted.
 constexpr unsigned max_failed_starts = 5;
-// How often the master looks at its slaves.
-constexpr milliseconds poll_interval{1};
+// The longest the master sleeps between looks at its slaves when its doorbell
+// does not ring (slaves ready and ended ring it): the resolution of the stop
+// timeout and of the statistics period.
+constexpr milliseconds max_sleep{50};
 
 double to_ms(Clock::duration d)
 {
@@ -230,7 +232,7 @@ public:
         : shared_(shared), pools_(pools), setup_(std::move(setup)),
           lcore_ids_(shared.lcore_owner), supervisor_(setup_.topology.group, stop_timeout,
                                                       max_failed_starts),
-          cpus_(master_cpus())
+          cpus_(master_cpus()), doorbell_(shared.doorbell)
     {
         for (unsigned s = 0; s < setup_.topology.slaves.size(); ++s) {
             slots_.push_back(std::make_unique<Slot>());
@@ -245,6 +247,7 @@ public:
     ~Master()
     {
         while (true) {
+            const uint32_t rung = doorbell_.rung();
             bool waiting = false;
             for (auto& slot : slots_) {
                 if (slot->collected)
@@ -262,7 +265,7 @@ public:
             }
             if (!waiting)
                 break;
-            std::this_thread::sleep_for(poll_interval);
+            doorbell_.wait(rung, max_sleep);
         }
     }
 
@@ -276,6 +279,7 @@ public:
         auto next_stats = Clock::now() + period;
         const bool tty = isatty(STDOUT_FILENO) != 0;
         while (true) {
+            const uint32_t rung = doorbell_.rung();
             const Clock::time_point now = Clock::now();
             notice_ready(now);
             release_ready_groups();
@@ -295,7 +299,7 @@ public:
                 print_stats(stdout, shared_, setup_.ports, tty);
                 next_stats = now + period;
             }
-            std::this_thread::sleep_for(poll_interval);
+            doorbell_.wait(rung, max_sleep);
         }
         print_stats(stdout, shared_, setup_.ports, false);
         if (!failure_.empty())
@@ -317,6 +321,7 @@ private:
         auto& slot = *static_cast<Slot*>(arg);
         slot.result = slot.master->start_and_wait(slot.index);
         slot.ended.store(true, std::memory_order_release);
+        slot.master->doorbell_.ring(); // the exit notification
         return 0;
     }
 
@@ -529,6 +534,7 @@ private:
     LcoreIdAllocator lcore_ids_;
     Supervisor supervisor_;
     std::vector<unsigned> cpus_;
+    Doorbell doorbell_;
     std::vector<std::unique_ptr<Slot>> slots_;
     std::string failure_;
 };

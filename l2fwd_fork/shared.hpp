@@ -8,7 +8,7 @@
 //   port pairs and MACs, slave plans      port counters (one writer each)
 //   lcore id table (claims, releases)     ready_pid when forwarding
 //   pid, lcore, state, restarts           ack on their command channel
-//   command (STOP) per slave
+//   command (STOP) per slave              the doorbell, when ready
 
 #include <atomic>
 #include <cstdint>
@@ -67,6 +67,7 @@ inline void add(std::atomic<uint64_t>& counter, uint64_t n) noexcept
 }
 
 struct SharedState {
+    std::atomic<uint32_t> doorbell; // see doorbell.hpp
     int32_t master_pid;
     uint32_t n_slaves;
     uint64_t portmask;

@@ -9,6 +9,7 @@
 #include <mp/all.hpp>
 
 #include "app.hpp"
+#include "doorbell.hpp"
 #include "forwarder.hpp"
 #include "shared.hpp"
 
@@ -44,6 +45,7 @@ int run_slave(mp::Eal& eal, unsigned slave)
 
     Forwarder forwarder(*shared, self);
     self.ready_pid.store(getpid(), std::memory_order_release);
+    Doorbell(shared->doorbell).ring();
     forwarder.run();
     return 0;
 }

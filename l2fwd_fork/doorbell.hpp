@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+// The master's doorbell: a counter in the shared memzone that a slave rings
+// when it is ready and a launcher thread rings when its slave has ended. The
+// master sleeps on it (a futex) between looks at its slaves instead of waking
+// every millisecond.
+//
+// Why not poll: the master's main lcore shares a CPU with worker lcores that
+// reap slaves in waitpid(). Reaping a DPDK process runs the kernel's /proc
+// dentry shrink (release_task -> proc_invalidate_siblings_dcache ->
+// shrink_dcache_parent), which backs off and rescans each time the CPU is
+// wanted elsewhere. A main thread waking every 1 ms kept that reap going round
+// for seconds (measured 0.5 to over 20 s, the slave's end unnoticed all that
+// time); with the master asleep it takes a few ms.
+//
+// The memzone is a shared mapping, so a non-private futex on it works across
+// the processes. A missed wake-up costs at most the wait's timeout.
+
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <ctime>
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace l2fwd_fork {
+
+class Doorbell {
+public:
+    explicit Doorbell(std::atomic<uint32_t>& word) noexcept : word_(word) {}
+
+    // Read before looking at what the ringers publish; pass to wait().
+    uint32_t rung() const noexcept { return word_.load(std::memory_order_acquire); }
+
+    void ring() noexcept
+    {
+        word_.fetch_add(1, std::memory_order_release);
+        syscall(SYS_futex, address(), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+    }
+
+    // Returns when rung since `seen`, on a signal, or after `timeout`.
+    void wait(uint32_t seen, std::chrono::nanoseconds timeout) const noexcept
+    {
+        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+        const timespec relative{static_cast<time_t>(seconds.count()),
+                                static_cast<long>((timeout - seconds).count())};
+        syscall(SYS_futex, address(), FUTEX_WAIT, seen, &relative, nullptr, 0);
+    }
+
+private:
+    static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+                  std::atomic<uint32_t>::is_always_lock_free);
+    uint32_t* address() const noexcept { return reinterpret_cast<uint32_t*>(&word_); }
+
+    std::atomic<uint32_t>& word_;
+};
+
+} // namespace l2fwd_fork
