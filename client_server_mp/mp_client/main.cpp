@@ -31,24 +31,6 @@ namespace {
 constexpr unsigned read_burst = 64;
 constexpr uint16_t tx_burst = 32;
 
-// While it lives, the lcore's claim says "inside a mempool put", so that
-// whoever takes the lcore over after a kill -9 knows whether our per-lcore
-// cache can be trusted. Two plain stores.
-class MempoolPutMark {
-public:
-    explicit MempoolPutMark(std::atomic<uint32_t>* flag) noexcept : flag_(flag)
-    {
-        flag_->store(1, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_release);
-    }
-    MempoolPutMark(const MempoolPutMark&) = delete;
-    MempoolPutMark& operator=(const MempoolPutMark&) = delete;
-    ~MempoolPutMark() { flag_->store(0, std::memory_order_release); }
-
-private:
-    std::atomic<uint32_t>* flag_;
-};
-
 // Sends on the client's own TX queue; the PMD frees the packets it sent (or
 // will free them later) into our per-lcore cache, and we free what it refused.
 struct EthTransmit {
@@ -57,7 +39,8 @@ struct EthTransmit {
 
     uint16_t operator()(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept
     {
-        const MempoolPutMark mark(in_put);
+        // Inside a put: see mp::MempoolPutMark.
+        const mp::MempoolPutMark mark(*in_put);
         return mp::tx_or_free(port, queue, pkts, n);
     }
 };
@@ -68,8 +51,8 @@ using TxBuffers = PortTxBuffers<EthTransmit, tx_burst>;
 // life of the process.
 class Claims {
 public:
-    Claims(Config& config, unsigned client, unsigned lcore, rte_mempool* pool)
-        : config_(config), client_(client), lcore_(lcore), self_(getpid())
+    Claims(Config& config, unsigned client, unsigned lcore, mp::PktmbufPool pool)
+        : config_(config), client_(client), lcore_(lcore), self_(mp::self_key())
     {
         if (config.magic != config_magic)
             throw mp::StartupError("memzone 'MProc_config' has an unknown layout: is mp_server "
@@ -79,24 +62,24 @@ public:
                 "client id %u is out of range: mp_server runs %u client%s (ids 0 to %u)", client,
                 config.num_clients, config.num_clients == 1 ? "" : "s", config.num_clients - 1));
 
-        int32_t previous = 0;
-        if (claim(config.client_owner[client].pid, self_, previous) == ClaimResult::held)
+        const mp::Claim client_claim = config.client_owner[client].claim(self_);
+        if (client_claim.result == mp::ClaimResult::held)
             throw mp::StartupError(mp::strprintf(
                 "client id %u is already in use by process %d: each client needs its own id",
-                client, previous));
+                client, mp::pid_of(client_claim.previous)));
         holds_client_ = true;
 
-        Claim& lcore_claim = config.lcore_owner[lcore];
-        const ClaimResult lcore_result = claim(lcore_claim.pid, self_, previous);
-        if (lcore_result == ClaimResult::held)
+        mp::LcoreClaim& lcore_claim = config.lcore_owner[lcore];
+        const mp::Claim taken = lcore_claim.slot.claim(self_);
+        const pid_t previous = mp::pid_of(taken.previous);
+        if (taken.result == mp::ClaimResult::held)
             throw mp::StartupError(mp::strprintf(
                 "lcore %u is already in use by process %d%s: give each process its own lcore "
                 "ids (e.g. --lcores=%u@1 with another id)",
                 lcore, previous, previous == config.server_pid ? " (mp_server)" : "", lcore + 1));
         holds_lcore_ = true;
-        if (lcore_result == ClaimResult::taken_over) {
-            const CacheRecovery got = recover_lcore_cache(
-                pool, lcore, lcore_claim.in_mempool_put.load(std::memory_order_acquire) != 0);
+        if (taken.result == mp::ClaimResult::taken_over) {
+            const mp::CacheRecovery got = mp::recover_lcore_cache(lcore_claim, pool, lcore);
             if (got.returned + got.discarded != 0)
                 mp::log(RTE_LOG_INFO,
                         "lcore %u: process %d died holding %u mbufs in its mempool cache: %s",
@@ -104,16 +87,16 @@ public:
                         got.returned ? "returned them to the pool"
                                      : "dropped them (it died inside a put)");
         }
-        lcore_claim.in_mempool_put.store(0);
+        lcore_claim.clear_put_mark();
     }
     Claims(const Claims&) = delete;
     Claims& operator=(const Claims&) = delete;
     ~Claims()
     {
         if (holds_lcore_)
-            release_claim(config_.lcore_owner[lcore_].pid, self_);
+            config_.lcore_owner[lcore_].slot.release(self_);
         if (holds_client_)
-            release_claim(config_.client_owner[client_].pid, self_);
+            config_.client_owner[client_].release(self_);
     }
 
     std::atomic<uint32_t>* in_put_flag() noexcept
@@ -125,7 +108,7 @@ private:
     Config& config_;
     unsigned client_;
     unsigned lcore_;
-    int32_t self_;
+    mp::OwnerKey self_;
     bool holds_client_ = false;
     bool holds_lcore_ = false;
 };
@@ -171,7 +154,7 @@ int run(int argc, char** argv)
 
     std::optional<Claims> claims;
     if (const rte_memzone* mz = rte_memzone_lookup(config_name))
-        claims.emplace(*static_cast<Config*>(mz->addr), client, lcore, pool.native());
+        claims.emplace(*static_cast<Config*>(mz->addr), client, lcore, pool);
     else
         mp::log(RTE_LOG_WARNING, "no memzone '%s': the server is not this suite's mp_server, so "
                                  "the client id and lcore are not checked against other clients",
@@ -220,7 +203,7 @@ int run(int argc, char** argv)
     tx.flush_all();
     // Our cache goes back to the pool, so the next process on this lcore starts clean.
     {
-        const MempoolPutMark mark(transmit.in_put);
+        const mp::MempoolPutMark mark(*transmit.in_put);
         pool.flush_cache(lcore);
     }
 

@@ -170,7 +170,7 @@ unsigned live_clients(const Config& config)
 {
     unsigned live = 0;
     for (unsigned c = 0; c < config.num_clients; ++c)
-        if (process_alive(config.client_owner[c].pid.load()))
+        if (config.client_owner[c].live_holder() != 0)
             ++live;
     return live;
 }
@@ -198,10 +198,11 @@ int run(int argc, char** argv)
     config->server_pid = getpid();
     config->magic = config_magic;
     // Our lcore ids are taken: a client on one of them would share our caches.
+    const mp::OwnerKey self = mp::self_key();
     unsigned lcore = 0;
     RTE_LCORE_FOREACH(lcore)
     {
-        config->lcore_owner[lcore].pid.store(getpid());
+        config->lcore_owner[lcore].slot.owner.store(self);
     }
 
     const unsigned mbufs = pool_size(info->num_ports, num_clients);

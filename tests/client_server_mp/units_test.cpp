@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 // client_server_mp units, driven without EAL or a NIC: option parsing, the
 // server's round-robin distributor, the client's per-port TX buffers, the
-// claims, the recovery of a ring whose consumer was killed, and the screen.
+// recovery of a ring whose consumer was killed, and the screen (the claims are
+// mp::ClaimSlot's, tested in tests/common_shared_state_test.cpp).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -272,41 +273,6 @@ TEST_F(TxBuffersTest, UnknownInputPortStillGoesToAValidPort)
     tx.flush_all();
     ASSERT_EQ(calls.size(), 1U);
     EXPECT_TRUE(calls[0].port == 2 || calls[0].port == 5);
-}
-
-// ---- claims ---------------------------------------------------------------------
-
-TEST(Claims, FreeDeadAndLiveHolders)
-{
-    std::atomic<int32_t> slot{0};
-    int32_t previous = -1;
-    const auto alive = [](int32_t pid) { return pid == 100; };
-    EXPECT_EQ(claim(slot, 7, previous, alive), ClaimResult::taken);
-    EXPECT_EQ(previous, 0);
-    EXPECT_EQ(slot.load(), 7);
-    EXPECT_EQ(claim(slot, 7, previous, alive), ClaimResult::taken) << "ours already";
-
-    slot = 100;
-    EXPECT_EQ(claim(slot, 7, previous, alive), ClaimResult::held);
-    EXPECT_EQ(previous, 100);
-    EXPECT_EQ(slot.load(), 100);
-
-    slot = 55; // a pid that has died
-    EXPECT_EQ(claim(slot, 7, previous, alive), ClaimResult::taken_over);
-    EXPECT_EQ(previous, 55);
-    EXPECT_EQ(slot.load(), 7);
-
-    release_claim(slot, 8);
-    EXPECT_EQ(slot.load(), 7) << "only the holder releases";
-    release_claim(slot, 7);
-    EXPECT_EQ(slot.load(), 0);
-}
-
-TEST(Claims, ProcessAliveSeesThisProcessAndNotAnUnusedPid)
-{
-    EXPECT_TRUE(process_alive(getpid()));
-    EXPECT_FALSE(process_alive(0));
-    EXPECT_FALSE(process_alive(0x7ffffff0)); // above any pid_max
 }
 
 // ---- a ring whose single consumer was killed inside a dequeue ---------------------
