@@ -267,10 +267,10 @@ double median(std::vector<double> v)
 // Recovery: 20 kills of a floating slave at random moments.
 TEST(L2fwdFork, FloatingSlavesRecoverFromTwentyKillsWithoutLeakingMbufs)
 {
-    // The master's lcores only wait (in waitpid and sleeps). Letting them float
-    // over both CPUs keeps a busy machine from starving a pinned one for
-    // seconds before it can even reap the killed slave.
-    RunningMaster run("l2ff", "0@(0,1),1@(0,1),2@(0,1)", {"net_null0", "net_null1"},
+    // Pinned master lcores, as -l gives them: each worker lcore reaps its slave
+    // on a CPU it shares with the main lcore and with busy slaves (a main lcore
+    // that woke every 1 ms once stalled those reaps for seconds).
+    RunningMaster run("l2ff", "0@0,1@1,2@0", {"net_null0", "net_null1"},
                       {"-p", "3", "-T", "1", "-f"}, 2);
     ASSERT_TRUE(run.ready()) << run.process.output();
     Process& master = run.process;
