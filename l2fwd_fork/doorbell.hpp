@@ -14,7 +14,8 @@
 // time); with the master asleep it takes a few ms.
 //
 // The memzone is a shared mapping, so a non-private futex on it works across
-// the processes. A missed wake-up costs at most the wait's timeout.
+// the processes. A missed wake-up costs at most the wait's timeout. A slave
+// waiting for its "go" sleeps on its command word the same way.
 
 #include <atomic>
 #include <chrono>
@@ -28,6 +29,27 @@
 
 namespace l2fwd_fork {
 
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+              std::atomic<uint32_t>::is_always_lock_free);
+
+inline void futex_wake_all(std::atomic<uint32_t>& word) noexcept
+{
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE, INT_MAX, nullptr, nullptr,
+            0);
+}
+
+// Returns when `word` is woken (or no longer `expected`), on a signal, or
+// after `timeout`.
+inline void futex_wait(std::atomic<uint32_t>& word, uint32_t expected,
+                       std::chrono::nanoseconds timeout) noexcept
+{
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+    const timespec relative{static_cast<time_t>(seconds.count()),
+                            static_cast<long>((timeout - seconds).count())};
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT, expected, &relative,
+            nullptr, 0);
+}
+
 class Doorbell {
 public:
     explicit Doorbell(std::atomic<uint32_t>& word) noexcept : word_(word) {}
@@ -38,23 +60,16 @@ public:
     void ring() noexcept
     {
         word_.fetch_add(1, std::memory_order_release);
-        syscall(SYS_futex, address(), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+        futex_wake_all(word_);
     }
 
     // Returns when rung since `seen`, on a signal, or after `timeout`.
     void wait(uint32_t seen, std::chrono::nanoseconds timeout) const noexcept
     {
-        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
-        const timespec relative{static_cast<time_t>(seconds.count()),
-                                static_cast<long>((timeout - seconds).count())};
-        syscall(SYS_futex, address(), FUTEX_WAIT, seen, &relative, nullptr, 0);
+        futex_wait(word_, seen, timeout);
     }
 
 private:
-    static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
-                  std::atomic<uint32_t>::is_always_lock_free);
-    uint32_t* address() const noexcept { return reinterpret_cast<uint32_t*>(&word_); }
-
     std::atomic<uint32_t>& word_;
 };
 

@@ -8,6 +8,7 @@
 // costs the fast path one relaxed load per tick.
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 
 #include <rte_cycles.h>
@@ -49,8 +50,11 @@ public:
     // arrives), then sends what is buffered and acknowledges.
     void run() noexcept
     {
+        // Asleep on the command word rather than waking every few us: see
+        // doorbell.hpp for what frequent wake-ups on a shared CPU cost.
         while (command() == Command::none && !mp::QuitFlag::raised())
-            rte_delay_us_sleep(drain_interval_us);
+            futex_wait(channel_.command, static_cast<uint32_t>(Command::none),
+                       std::chrono::milliseconds(10));
         const uint64_t drain_tsc =
             (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * drain_interval_us;
         uint64_t prev_tsc = rte_rdtsc();

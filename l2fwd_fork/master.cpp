@@ -253,7 +253,7 @@ public:
                 if (slot->collected)
                     continue;
                 SlaveRecord& record = shared_.slaves[slot->index];
-                record.channel.command.store(static_cast<uint32_t>(Command::stop));
+                send_command(record.channel, Command::stop);
                 if (slot->ended.load(std::memory_order_acquire)) {
                     rte_eal_wait_lcore(record.launch_lcore);
                     slot->collected = true;
@@ -410,8 +410,7 @@ private:
                 all_ready = all_ready && supervisor_.state(m) == SlaveState::running;
             if (all_ready)
                 for (unsigned m : setup_.topology.group_of(s))
-                    shared_.slaves[m].channel.command.store(static_cast<uint32_t>(Command::go),
-                                                            std::memory_order_release);
+                    send_command(shared_.slaves[m].channel, Command::go);
         }
     }
 
@@ -450,8 +449,7 @@ private:
         SlaveRecord& record = shared_.slaves[action.slave];
         switch (action.kind) {
         case Supervisor::Action::Kind::stop:
-            record.channel.command.store(static_cast<uint32_t>(Command::stop),
-                                         std::memory_order_release);
+            send_command(record.channel, Command::stop);
             if (action.cause != action.slave)
                 mp::log(RTE_LOG_INFO, "stopping slave %u (lcore %u, pid %d): it depends on "
                         "slave %u",

@@ -16,6 +16,7 @@
 #include <rte_ether.h>
 #include <rte_lcore.h>
 
+#include "doorbell.hpp"
 #include "options.hpp"
 
 namespace l2fwd_fork {
@@ -34,6 +35,14 @@ struct CommandChannel {
     std::atomic<uint32_t> command;
     std::atomic<uint32_t> ack;
 };
+
+// The master's side: set the command and wake the slave if it sleeps on it
+// (waiting for go).
+inline void send_command(CommandChannel& channel, Command command) noexcept
+{
+    channel.command.store(static_cast<uint32_t>(command), std::memory_order_release);
+    futex_wake_all(channel.command);
+}
 
 struct alignas(RTE_CACHE_LINE_SIZE) SlaveRecord {
     // The plan, fixed before the first launch.
