@@ -5,6 +5,7 @@
 
 #include "app.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -30,8 +31,6 @@
 
 namespace symmetric_mp {
 namespace {
-
-static_assert(RTE_MAX_LCORE <= max_lcore_ids, "the claim table records fewer lcore ids");
 
 // Upstream's pool name and size, so that the C program and this one can share a run.
 constexpr const char* mbuf_pool_name = "SMP_MBUF_POOL";
@@ -72,14 +71,13 @@ int telemetry_stats(const char*, const char*, rte_tel_data* data)
         rte_tel_data_add_dict_container(data, name, array, 0);
     };
     add_array("pid", [&](unsigned proc) {
-        const OwnerKey owner = config.procs.slots[proc].owner.load();
-        return static_cast<uint64_t>(owner_alive(owner) ? pid_of(owner) : 0);
+        return static_cast<uint64_t>(mp::pid_of(config.procs.procs[proc].live_holder()));
     });
     for (const uint16_t port : g_telemetry.ports) {
         const auto counter = [&](const char* what, auto member) {
             const std::string name = mp::strprintf("port%u_%s", port, what);
             add_array(name.c_str(), [&](unsigned proc) {
-                return (config.counters[proc].port[port].*member).load(std::memory_order_relaxed);
+                return (config.counters[proc].port[port].*member).get();
             });
         };
         counter("rx", &PortCounters::rx);
@@ -100,8 +98,8 @@ std::vector<unsigned> enabled_lcores()
     return lcores;
 }
 
-// Frees our proc-id slot when the process leaves normally (a killed process
-// leaves it to be taken over).
+// Frees our proc-id and lcore claims when the process leaves normally (a
+// killed process leaves them to be taken over).
 class ProcClaim {
 public:
     ProcClaim() = default;
@@ -111,7 +109,7 @@ public:
     ~ProcClaim()
     {
         if (table_ != nullptr)
-            table_->release(proc_id_, owner_key(getpid()));
+            table_->release(proc_id_, mp::self_key());
     }
 
 private:
@@ -119,31 +117,57 @@ private:
     unsigned proc_id_ = 0;
 };
 
-// Takes `proc_id` in the shared table for this process, and refuses to share
-// an lcore id with a live process (they would share a mempool cache).
-void claim_proc_id(SharedConfig& config, unsigned proc_id, std::span<const unsigned> lcores)
+// Takes `proc_id` in the shared table for this process, and its lcore ids:
+// refuses to share an lcore id with a live process (they would share a mempool
+// cache). Returns the lcore ids taken over from dead processes.
+std::vector<unsigned> claim_proc_id(SharedConfig& config, unsigned proc_id,
+                                    std::span<const unsigned> lcores)
 {
-    const OwnerKey me = owner_key(getpid());
-    const Claim claim = config.procs.claim(proc_id, me);
-    if (claim.status == ClaimStatus::held)
+    const mp::OwnerKey me = mp::self_key();
+    const mp::Claim claim = config.procs.procs[proc_id].claim(me);
+    const int previous = static_cast<int>(mp::pid_of(claim.previous));
+    if (claim.result == mp::ClaimResult::held)
         throw mp::StartupError(mp::strprintf("--proc-id %u is already served by process %d, which "
                                              "is still running: give each process its own "
                                              "--proc-id",
-                                             proc_id, static_cast<int>(pid_of(claim.other))));
-    if (claim.status == ClaimStatus::took_over)
+                                             proc_id, previous));
+    if (claim.result == mp::ClaimResult::taken_over)
         mp::log(RTE_LOG_INFO, "proc-id %u was served by process %d, which has exited: resuming "
                               "its queues",
-                proc_id, static_cast<int>(pid_of(claim.other)));
-    config.procs.set_lcores(proc_id, lcores);
-    if (const auto conflict = config.procs.lcore_conflict(proc_id, lcores)) {
-        config.procs.release(proc_id, me);
+                proc_id, previous);
+    LcoreClaims taken = config.procs.claim_lcores(lcores, me);
+    if (const auto& conflict = taken.conflict) {
+        config.procs.procs[proc_id].release(me);
+        const int pid = static_cast<int>(mp::pid_of(conflict->owner));
+        // The holder's proc-id is unknown only if it released it a moment ago.
+        const std::string who =
+            conflict->proc_id ? mp::strprintf("proc-id %u (process %d)", *conflict->proc_id, pid)
+                              : mp::strprintf("process %d", pid);
         throw mp::StartupError(mp::strprintf(
-            "lcore %u is already used by proc-id %u (process %d): give each process its own "
-            "lcore ids (-l/--lcores), they index the mbuf pool's per-lcore caches",
-            conflict->lcore, conflict->proc_id, static_cast<int>(pid_of(conflict->owner))));
+            "lcore %u is already used by %s: give each process its own lcore ids "
+            "(-l/--lcores), they index the mbuf pool's per-lcore caches",
+            conflict->lcore, who.c_str()));
     }
     for (PortCounters& counters : config.counters[proc_id].port)
         counters.reset();
+    return std::move(taken.taken_over);
+}
+
+// The per-lcore caches a dead process left on the lcore ids we took over from
+// it: returned to the pool when it died outside a put, dropped when inside.
+void recover_caches(SharedConfig& config, mp::PktmbufPool pool,
+                    std::span<const unsigned> taken_over)
+{
+    for (const unsigned lcore : taken_over) {
+        const mp::CacheRecovery got =
+            mp::recover_lcore_cache(config.procs.lcores[lcore], pool, lcore);
+        if (got.returned + got.discarded != 0)
+            mp::log(RTE_LOG_INFO, "lcore %u: a process that died there left %u mbufs in its "
+                                  "mempool cache: %s",
+                    lcore, got.returned + got.discarded,
+                    got.returned ? "returned them to the pool"
+                                 : "dropped them (it died inside a put)");
+    }
 }
 
 // A queue this process will use must exist: a primary started with a smaller
@@ -166,6 +190,7 @@ struct LcoreWork {
     std::span<const uint16_t> ports;
     uint16_t queue = 0;
     PortCounters* counters = nullptr;
+    std::atomic<uint32_t>* in_put = nullptr; // the lcore's "inside a mempool put" mark
 };
 
 int lcore_main(void* arg)
@@ -181,7 +206,7 @@ int lcore_main(void* arg)
     std::printf("%s\nlcore %u using queue %u of each port\n", line.c_str(), rte_lcore_id(),
                 work.queue);
     while (!mp::QuitFlag::raised())
-        forward_once(work.ports, work.queue, work.counters);
+        forward_once(work.ports, work.queue, work.counters, *work.in_put);
     return 0;
 }
 
@@ -222,7 +247,7 @@ int run(int argc, char** argv)
         config = mp::Memzone<SharedConfig>::reserve(config_memzone).release().get();
         config->num_procs = options.num_procs;
         config->portmask = options.portmask;
-        claim_proc_id(*config, options.proc_id, lcores);
+        (void)claim_proc_id(*config, options.proc_id, lcores); // a new pool: nothing to recover
         mp::PortSetup setup;
         setup.rx_queues = setup.tx_queues = static_cast<uint16_t>(options.num_procs);
         setup.rss = true;
@@ -245,15 +270,15 @@ int run(int argc, char** argv)
         check_queues(ports, options.proc_id);
         // Last check: nothing may fail between taking the slot and ProcClaim below.
         if (config != nullptr)
-            claim_proc_id(*config, options.proc_id, lcores);
+            recover_caches(*config, pool, claim_proc_id(*config, options.proc_id, lcores));
+        else
+            // Without the claim table nobody knows whether a process that ran on our
+            // lcore ids died inside a put: forget what their caches hold (at most a
+            // cache's worth of mbufs each) rather than use possibly stale pointers.
+            for (const unsigned lcore : lcores)
+                pool.discard_cache(lcore);
     }
     const ProcClaim claim(config != nullptr ? &config->procs : nullptr, options.proc_id);
-
-    // Our lcore ids' caches in the shared pool may hold what a killed process left
-    // there, possibly stale or duplicated pointers if it died inside a put: forget
-    // them (at most a cache's worth of mbufs is lost per death) rather than use them.
-    for (const unsigned lcore : lcores)
-        pool.discard_cache(lcore);
 
     // This process's counters: in shared memory for telemetry, or our own when
     // the primary published no table.
@@ -267,11 +292,16 @@ int run(int argc, char** argv)
                                "proc-id (pid, portN_rx, portN_tx, portN_drop)");
     }
 
+    // Each lcore's put mark: in its lcore claim, or our own without a table.
+    static std::atomic<uint32_t> own_marks[RTE_MAX_LCORE];
+    const auto put_mark = [&](unsigned lcore) {
+        return config != nullptr ? &config->procs.lcores[lcore].in_mempool_put : &own_marks[lcore];
+    };
     static LcoreWork work[RTE_MAX_LCORE];
     const std::vector<PortSlice> slices = assign_port_pairs(ports.size(), lcores.size());
     for (std::size_t i = 0; i < lcores.size(); ++i)
         work[lcores[i]] = {std::span(ports).subspan(slices[i].start, slices[i].count),
-                           static_cast<uint16_t>(options.proc_id), counters};
+                           static_cast<uint16_t>(options.proc_id), counters, put_mark(lcores[i])};
 
     if (eal.primary())
         eal.keep_shared_state_at_exit(); // the others go on without us; ports stay up
@@ -280,12 +310,17 @@ int run(int argc, char** argv)
 
     rte_eal_mp_remote_launch(lcore_main, work, CALL_MAIN);
     rte_eal_mp_wait_lcore();
+    // Our caches go back to the pool, so that the next process on these lcore
+    // ids starts clean and the pool's counts stay exact.
+    for (const unsigned lcore : lcores) {
+        const mp::MempoolPutMark mark(*put_mark(lcore));
+        pool.flush_cache(lcore);
+    }
 
     std::printf("\nExiting on signal %d\n\n", mp::QuitFlag::signal_number());
     for (const uint16_t port : ports)
         std::printf("Port %u: RX - %" PRIu64 ", TX - %" PRIu64 ", Drop - %" PRIu64 "\n", port,
-                    counters[port].rx.load(), counters[port].tx.load(),
-                    counters[port].drop.load());
+                    counters[port].rx.get(), counters[port].tx.get(), counters[port].drop.get());
     return 0;
 }
 

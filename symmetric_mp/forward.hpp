@@ -14,29 +14,26 @@
 #include <rte_mbuf.h>
 
 #include <mp/burst.hpp>
+#include <mp/counter.hpp>
+#include <mp/lcore_cache.hpp>
 #include <mp/port.hpp>
 
 namespace symmetric_mp {
 
 inline constexpr uint16_t burst_size = 32;
 
-// Counters of one port as seen by one process. One writer (the lcore that serves
-// the port), any number of readers (telemetry, other processes): relaxed
-// load+store instead of a locked add keeps the fast path cheap.
+// Counters of one port as seen by one process: single writer (the lcore that
+// serves the port), any number of readers (telemetry, other processes).
 struct PortCounters {
-    std::atomic<uint64_t> rx;
-    std::atomic<uint64_t> tx;
-    std::atomic<uint64_t> drop;
+    mp::Counter rx;
+    mp::Counter tx;
+    mp::Counter drop;
 
-    static void add(std::atomic<uint64_t>& counter, uint64_t n) noexcept
-    {
-        counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-    }
     void reset() noexcept
     {
-        rx.store(0);
-        tx.store(0);
-        drop.store(0);
+        rx.reset();
+        tx.reset();
+        drop.reset();
     }
 };
 
@@ -47,9 +44,11 @@ struct alignas(64) ProcCounters {
 
 // One pass over `ports` (an even number, paired by position): a burst from
 // queue `queue` of each, sent on the same queue of its pair; what the TX queue
-// refuses is freed and counted as dropped. Returns the packets received.
+// refuses is freed and counted as dropped. `in_put` is this lcore's "inside a
+// mempool put" mark (the PMD frees sent mbufs into our per-lcore cache, and
+// we free what it refused). Returns the packets received.
 inline unsigned forward_once(std::span<const uint16_t> ports, uint16_t queue,
-                             PortCounters* counters) noexcept
+                             PortCounters* counters, std::atomic<uint32_t>& in_put) noexcept
 {
     unsigned received = 0;
     for (std::size_t i = 0; i < ports.size(); ++i) {
@@ -60,11 +59,15 @@ inline unsigned forward_once(std::span<const uint16_t> ports, uint16_t queue,
         if (rx == 0)
             continue;
         received += rx;
-        PortCounters::add(counters[src].rx, rx);
-        const uint16_t dropped = mp::tx_or_free(dst, queue, burst, rx);
-        PortCounters::add(counters[dst].tx, rx - dropped);
+        counters[src].rx.add(rx);
+        uint16_t dropped = 0;
+        {
+            const mp::MempoolPutMark mark(in_put);
+            dropped = mp::tx_or_free(dst, queue, burst, rx);
+        }
+        counters[dst].tx.add(rx - dropped);
         if (dropped != 0)
-            PortCounters::add(counters[dst].drop, dropped);
+            counters[dst].drop.add(dropped);
     }
     return received;
 }

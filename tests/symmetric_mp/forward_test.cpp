@@ -52,6 +52,7 @@ protected:
     static inline mp::PktmbufPool pool_;
     static inline rte_ring* rx_ring_ = nullptr;
     static inline rte_ring* tx_ring_ = nullptr;
+    static inline std::atomic<uint32_t> in_put_{0};
 };
 
 TEST_F(ForwardLoop, EachPortsBurstGoesOutOfItsPairOnTheSameQueue)
@@ -59,18 +60,19 @@ TEST_F(ForwardLoop, EachPortsBurstGoesOutOfItsPairOnTheSameQueue)
     auto counters = std::make_unique<ProcCounters>();
     const uint16_t ports[] = {0, 1};
     const rte_eth_stats before1 = mp::port_stats(1);
-    EXPECT_EQ(forward_once(ports, 1, counters->port), 2U * burst_size);
-    EXPECT_EQ(forward_once(ports, 1, counters->port), 2U * burst_size);
+    EXPECT_EQ(forward_once(ports, 1, counters->port, in_put_), 2U * burst_size);
+    EXPECT_EQ(forward_once(ports, 1, counters->port, in_put_), 2U * burst_size);
     for (const uint16_t port : ports) {
-        EXPECT_EQ(counters->port[port].rx.load(), 2U * burst_size);
-        EXPECT_EQ(counters->port[port].tx.load(), 2U * burst_size);
-        EXPECT_EQ(counters->port[port].drop.load(), 0U);
+        EXPECT_EQ(counters->port[port].rx.get(), 2U * burst_size);
+        EXPECT_EQ(counters->port[port].tx.get(), 2U * burst_size);
+        EXPECT_EQ(counters->port[port].drop.get(), 0U);
     }
     // The null PMD counts per queue: port 1 sent our packets on queue 1.
     const rte_eth_stats after1 = mp::port_stats(1);
     EXPECT_EQ(after1.q_opackets[1] - before1.q_opackets[1], 2U * burst_size);
     EXPECT_EQ(after1.q_opackets[0], before1.q_opackets[0]);
     EXPECT_EQ(pool_.in_use(), 0U) << "the null PMD frees what it sends";
+    EXPECT_EQ(in_put_.load(), 0U) << "outside a burst, the lcore is outside any put";
 }
 
 TEST_F(ForwardLoop, WhatTheTxQueueRefusesIsCountedAndFreed)
@@ -78,13 +80,13 @@ TEST_F(ForwardLoop, WhatTheTxQueueRefusesIsCountedAndFreed)
     auto counters = std::make_unique<ProcCounters>();
     const uint16_t ports[] = {0, 2}; // null port 0 feeds the ring port 2
     for (int i = 0; i < 4; ++i)
-        forward_once(ports, 0, counters->port);
+        forward_once(ports, 0, counters->port, in_put_);
     const unsigned held = rte_ring_count(tx_ring_);
     EXPECT_EQ(held, 63U);
-    EXPECT_EQ(counters->port[0].rx.load(), 4U * burst_size);
-    EXPECT_EQ(counters->port[2].tx.load(), held);
-    EXPECT_EQ(counters->port[2].drop.load(), 4U * burst_size - held);
-    EXPECT_EQ(counters->port[2].rx.load(), 0U) << "the ring port received nothing";
+    EXPECT_EQ(counters->port[0].rx.get(), 4U * burst_size);
+    EXPECT_EQ(counters->port[2].tx.get(), held);
+    EXPECT_EQ(counters->port[2].drop.get(), 4U * burst_size - held);
+    EXPECT_EQ(counters->port[2].rx.get(), 0U) << "the ring port received nothing";
     EXPECT_EQ(pool_.in_use(), held) << "dropped mbufs must go back to the pool";
 
     void* sent[64];

@@ -17,14 +17,14 @@ int main(int argc, char** argv)
         const auto config = mp::Memzone<symmetric_mp::SharedConfig>::lookup(
             symmetric_mp::config_memzone);
         for (unsigned proc = 0; proc < config->num_procs; ++proc) {
-            const int pid = symmetric_mp::pid_of(config->procs.slots[proc].owner.load());
+            const int pid = mp::pid_of(config->procs.procs[proc].holder());
             for (unsigned port = 0; port < RTE_MAX_ETHPORTS; ++port) {
                 if ((config->portmask & (uint64_t{1} << port)) == 0)
                     continue;
                 const symmetric_mp::PortCounters& c = config->counters[proc].port[port];
                 std::printf("proc %u pid %d port %u rx %" PRIu64 " tx %" PRIu64 " drop %" PRIu64
                             "\n",
-                            proc, pid, port, c.rx.load(), c.tx.load(), c.drop.load());
+                            proc, pid, port, c.rx.get(), c.tx.get(), c.drop.get());
             }
         }
         return 0;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-// symmetric_mp's units without DPDK: option parsing, the proc-id claim table,
+// symmetric_mp's units without DPDK: option parsing, the proc-id/lcore claim table,
 // the comparison with the primary's options and the lcore/port-pair split.
 #include <gtest/gtest.h>
 
@@ -77,133 +77,91 @@ TEST(Options, EachBadInputIsNamed)
               "unknown option '--fast'");
 }
 
-// A pid that surely does not exist (a reaped child).
-pid_t dead_pid()
-{
-    const pid_t child = fork();
-    if (child == 0)
-        _exit(0);
-    waitpid(child, nullptr, 0);
-    return child;
-}
+// The owner keys and the claim slots themselves are tested with the common
+// library (tests/common_shared_state_test.cpp); here: the table's proc-id and
+// lcore claims as symmetric_mp uses them.
 
-TEST(OwnerKey, NamesOneProcessNotJustItsPid)
-{
-    const OwnerKey me = owner_key(getpid());
-    ASSERT_NE(me, 0U);
-    EXPECT_EQ(pid_of(me), getpid());
-    EXPECT_TRUE(owner_alive(me));
-    EXPECT_EQ(owner_key(getpid()), me) << "stable for the life of the process";
-    // The same pid with another start time is another (earlier) process.
-    EXPECT_FALSE(owner_alive(me ^ (uint64_t{1} << 32)));
-    const pid_t dead = dead_pid();
-    EXPECT_EQ(owner_key(dead), 0U);
-    EXPECT_FALSE(owner_alive((uint64_t{77} << 32) | static_cast<uint32_t>(dead)));
-    EXPECT_FALSE(owner_alive(0));
-}
-
-TEST(ProcTable, FreeSlotIsClaimedAndReleased)
+TEST(ProcTable, FreeSlotIsClaimedAndReleasedWithItsLcores)
 {
     auto table = std::make_unique<ProcTable>();
-    const OwnerKey me = owner_key(getpid());
-    const Claim c = table->claim(3, me);
-    EXPECT_EQ(c.status, ClaimStatus::claimed);
-    EXPECT_EQ(table->slots[3].owner.load(), me);
+    const mp::OwnerKey me = mp::self_key();
+    EXPECT_EQ(table->procs[3].claim(me).result, mp::ClaimResult::taken);
+    const unsigned lcores[] = {1, 70};
+    const LcoreClaims taken = table->claim_lcores(lcores, me);
+    EXPECT_FALSE(taken.conflict);
+    EXPECT_TRUE(taken.taken_over.empty());
+    EXPECT_EQ(table->procs[3].holder(), me);
+    EXPECT_EQ(table->lcores[70].slot.holder(), me);
+    EXPECT_EQ(table->proc_of(me), 3U);
     table->release(3, me);
-    EXPECT_EQ(table->slots[3].owner.load(), 0U);
+    EXPECT_EQ(table->procs[3].holder(), 0U);
+    EXPECT_EQ(table->lcores[1].slot.holder(), 0U);
+    EXPECT_EQ(table->lcores[70].slot.holder(), 0U);
 }
 
-TEST(ProcTable, SlotOfALiveProcessIsRefused)
+TEST(ProcTable, ReleaseByAnotherProcessLeavesTheSlot)
 {
     auto table = std::make_unique<ProcTable>();
-    const OwnerKey holder = owner_key(getpid());
-    const OwnerKey newcomer = owner_key(getppid());
-    ASSERT_EQ(table->claim(1, holder).status, ClaimStatus::claimed);
-    const Claim c = table->claim(1, newcomer);
-    EXPECT_EQ(c.status, ClaimStatus::held);
-    EXPECT_EQ(c.other, holder);
-    EXPECT_EQ(table->slots[1].owner.load(), holder);
+    const mp::OwnerKey holder = mp::self_key();
+    const mp::OwnerKey newcomer = mp::owner_key(getppid());
+    ASSERT_EQ(table->procs[1].claim(holder).result, mp::ClaimResult::taken);
+    const mp::Claim c = table->procs[1].claim(newcomer);
+    EXPECT_EQ(c.result, mp::ClaimResult::held);
+    EXPECT_EQ(c.previous, holder);
     table->release(1, newcomer); // not the holder: no effect
-    EXPECT_EQ(table->slots[1].owner.load(), holder);
+    EXPECT_EQ(table->procs[1].holder(), holder);
 }
 
-TEST(ProcTable, SlotOfADeadProcessIsTakenOver)
+TEST(ProcTable, SharedLcoreOfALiveProcessIsFoundAndNothingIsHeld)
 {
     auto table = std::make_unique<ProcTable>();
-    const OwnerKey dead = (uint64_t{1234} << 32) | static_cast<uint32_t>(dead_pid());
-    const OwnerKey me = owner_key(getpid());
-    ASSERT_EQ(table->claim(0, dead).status, ClaimStatus::claimed);
-    const Claim c = table->claim(0, me);
-    EXPECT_EQ(c.status, ClaimStatus::took_over);
-    EXPECT_EQ(c.other, dead);
-    EXPECT_EQ(table->slots[0].owner.load(), me);
+    const mp::OwnerKey other = mp::owner_key(getppid());
+    const mp::OwnerKey me = mp::self_key();
+    ASSERT_EQ(table->procs[0].claim(other).result, mp::ClaimResult::taken);
+    const unsigned other_lcores[] = {1, 70};
+    ASSERT_FALSE(table->claim_lcores(other_lcores, other).conflict);
+
+    ASSERT_EQ(table->procs[1].claim(me).result, mp::ClaimResult::taken);
+    const unsigned overlapping[] = {5, 70};
+    const LcoreClaims taken = table->claim_lcores(overlapping, me);
+    ASSERT_TRUE(taken.conflict);
+    EXPECT_EQ(taken.conflict->lcore, 70U);
+    EXPECT_EQ(taken.conflict->proc_id, 0U);
+    EXPECT_EQ(taken.conflict->owner, other);
+    EXPECT_EQ(table->lcores[5].slot.holder(), 0U) << "all or nothing";
+
+    const unsigned disjoint[] = {2, 3};
+    EXPECT_FALSE(table->claim_lcores(disjoint, me).conflict);
+    table->release(1, me);
+
+    // A dead holder's lcores are taken over (their caches need recovery), and a
+    // released process's lcores are free.
+    const auto nobody_alive = [](mp::OwnerKey) { return false; };
+    const LcoreClaims resumed = table->claim_lcores(overlapping, me, nobody_alive);
+    EXPECT_FALSE(resumed.conflict);
+    EXPECT_EQ(resumed.taken_over, std::vector<unsigned>{70});
+    table->release(1, me);
+    table->release(0, other);
+    EXPECT_FALSE(table->claim_lcores(other_lcores, me).conflict);
 }
 
-TEST(ProcTable, SlotWhoseOwnersPidWasReusedIsTakenOver)
+TEST(ProcTable, RacingProcessesOnOneLcoreGetOneWinner)
 {
     auto table = std::make_unique<ProcTable>();
-    // A dead owner whose pid now belongs to a running process (our parent).
-    const OwnerKey reused = owner_key(getppid()) ^ (uint64_t{1} << 32);
-    table->slots[4].owner.store(reused);
-    const Claim c = table->claim(4, owner_key(getpid()));
-    EXPECT_EQ(c.status, ClaimStatus::took_over);
-    EXPECT_EQ(pid_of(c.other), getppid());
-}
-
-TEST(ProcTable, RacingNewcomersForADeadSlotGetOneWinner)
-{
-    auto table = std::make_unique<ProcTable>();
-    const OwnerKey dead = 99;
-    table->slots[2].owner.store(dead);
-    // Threads stand for processes: each presents its own key, and every key but
-    // the dead one counts as alive.
     constexpr int contenders = 8;
-    std::vector<Claim> results(contenders);
+    std::vector<LcoreClaims> results(contenders);
     std::vector<std::thread> threads;
+    const unsigned lcore[] = {9};
     for (int i = 0; i < contenders; ++i)
         threads.emplace_back([&, i] {
-            results[i] = table->claim(2, 100000 + i, [&](OwnerKey k) { return k != dead; });
+            results[i] = table->claim_lcores(lcore, 100000 + i, [](mp::OwnerKey) { return true; });
         });
     for (auto& t : threads)
         t.join();
     int winners = 0;
-    for (int i = 0; i < contenders; ++i) {
-        if (results[i].status == ClaimStatus::took_over) {
-            ++winners;
-            EXPECT_EQ(table->slots[2].owner.load(), 100000U + i);
-        } else {
-            EXPECT_EQ(results[i].status, ClaimStatus::held);
-        }
-    }
+    for (const LcoreClaims& r : results)
+        winners += r.conflict ? 0 : 1;
     EXPECT_EQ(winners, 1);
-}
-
-TEST(ProcTable, SharedLcoreOfALiveProcessIsFound)
-{
-    auto table = std::make_unique<ProcTable>();
-    const OwnerKey other = owner_key(getppid());
-    const OwnerKey me = owner_key(getpid());
-    ASSERT_EQ(table->claim(0, other).status, ClaimStatus::claimed);
-    const unsigned other_lcores[] = {1, 70};
-    table->set_lcores(0, other_lcores);
-
-    ASSERT_EQ(table->claim(1, me).status, ClaimStatus::claimed);
-    const unsigned disjoint[] = {2, 3};
-    table->set_lcores(1, disjoint);
-    EXPECT_FALSE(table->lcore_conflict(1, disjoint));
-
-    const unsigned overlapping[] = {5, 70};
-    table->set_lcores(1, overlapping);
-    const auto conflict = table->lcore_conflict(1, overlapping);
-    ASSERT_TRUE(conflict);
-    EXPECT_EQ(conflict->lcore, 70U);
-    EXPECT_EQ(conflict->proc_id, 0U);
-    EXPECT_EQ(conflict->owner, other);
-
-    // A dead holder's lcores do not count, and a released slot forgets them.
-    EXPECT_FALSE(table->lcore_conflict(1, overlapping, [](OwnerKey) { return false; }));
-    table->release(0, other);
-    EXPECT_FALSE(table->lcore_conflict(1, overlapping));
 }
 
 TEST(SharedConfig, MismatchNamesBothValues)
