@@ -6,8 +6,9 @@
 // The worker lcore's thread forks; the child at once asks to be killed when
 // that thread goes (PR_SET_PDEATHSIG: the lcore threads live as long as the
 // master, so a dead master leaves no slave behind) and execs this program as a
-// secondary process. The thread then waits for the child and records how and
-// when it ended, which is the master's exit notification.
+// secondary process. The thread then waits for the child to end and records
+// how and when, which is the master's exit notification; the master reaps the
+// child afterwards (see run_slave_process).
 
 #include <atomic>
 #include <cerrno>
@@ -49,7 +50,11 @@ struct LaunchResult {
 }
 
 // Forks and execs `argv` (path: the program file), calls `started(pid)` in the
-// parent, then waits for the child's end.
+// parent, then waits for the child's end. The child is left a zombie: the
+// caller reaps it (waitpid), off the recovery path. Reaping a DPDK process can
+// take the kernel a while (it drops the /proc entries of the process, a loop
+// that gives way to other threads on a busy CPU), and the end has to be known
+// at once.
 template <class Started>
 LaunchResult run_slave_process(const std::string& path, const std::vector<std::string>& argv,
                                Started&& started)
@@ -71,9 +76,15 @@ LaunchResult run_slave_process(const std::string& path, const std::vector<std::s
     }
     result.pid = pid;
     started(pid);
-    while (waitpid(pid, &result.status, 0) < 0 && errno == EINTR) {
+    siginfo_t info{};
+    while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
     }
     result.ended_at = std::chrono::steady_clock::now();
+    // As waitpid() would report it, for the W* macros.
+    if (info.si_code == CLD_EXITED)
+        result.status = (info.si_status & 0xff) << 8;
+    else
+        result.status = (info.si_status & 0x7f) | (info.si_code == CLD_DUMPED ? 0x80 : 0);
     return result;
 }
 

@@ -2,16 +2,20 @@
 // The master process: sets up ports, pools and the shared memzone, starts one
 // slave process per planned worker lcore, prints statistics, and recovers
 // groups of slaves when one of them dies (see docs/l2fwd_fork.rst).
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <rte_ethdev.h>
@@ -215,6 +219,59 @@ std::vector<unsigned> master_cpus()
     return cpus_of(all);
 }
 
+// ---- reaping ended slaves ---------------------------------------------------
+// The launchers leave ended slaves as zombies (launcher.hpp); this thread reaps
+// them, so that however long the kernel takes over it, neither the launcher's
+// lcore nor the master's loop waits. It reaps all it was given before it ends.
+class Reaper {
+public:
+    Reaper() : thread_([this] { run(); }) {}
+    Reaper(const Reaper&) = delete;
+    Reaper& operator=(const Reaper&) = delete;
+    ~Reaper()
+    {
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        wake_.notify_one();
+        thread_.join();
+    }
+
+    void reap(pid_t pid)
+    {
+        {
+            std::lock_guard lock(mutex_);
+            pids_.push_back(pid);
+        }
+        wake_.notify_one();
+    }
+
+private:
+    void run()
+    {
+        while (true) {
+            pid_t pid = 0;
+            {
+                std::unique_lock lock(mutex_);
+                wake_.wait(lock, [this] { return done_ || !pids_.empty(); });
+                if (pids_.empty())
+                    return;
+                pid = pids_.front();
+                pids_.pop_front();
+            }
+            while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<pid_t> pids_;
+    bool done_ = false;
+    std::thread thread_; // last: starts once the rest is ready
+};
+
 // ---- the master ------------------------------------------------------------
 struct MasterSetup {
     Options options;
@@ -257,6 +314,8 @@ public:
                 if (slot->ended.load(std::memory_order_acquire)) {
                     rte_eal_wait_lcore(record.launch_lcore);
                     slot->collected = true;
+                    if (slot->result.pid > 0)
+                        reaper_.reap(slot->result.pid);
                     continue;
                 }
                 if (const pid_t pid = record.pid.load(); pid > 0)
@@ -424,6 +483,8 @@ private:
             SlaveRecord& record = shared_.slaves[s];
             rte_eal_wait_lcore(record.launch_lcore);
             slot.collected = true;
+            if (slot.result.pid > 0)
+                reaper_.reap(slot.result.pid);
             const bool asked = supervisor_.ended(s, slot.result.ended_at);
             const unsigned lcore = record.lcore.load();
             // The slave's resources that do not wait for its group: its lcore
@@ -533,6 +594,7 @@ private:
     Supervisor supervisor_;
     std::vector<unsigned> cpus_;
     Doorbell doorbell_;
+    Reaper reaper_; // after the destructor's body has handed it every ended slave
     std::vector<std::unique_ptr<Slot>> slots_;
     std::string failure_;
 };
