@@ -5,13 +5,12 @@
 // master sleeps on it (a futex) between looks at its slaves instead of waking
 // every millisecond.
 //
-// Why not poll: the master's main lcore shares a CPU with worker lcores that
-// reap slaves in waitpid(). Reaping a DPDK process runs the kernel's /proc
+// Why not poll: the master's threads share CPUs with busy slaves and with the
+// reaping of ended slaves. Reaping a DPDK process runs the kernel's /proc
 // dentry shrink (release_task -> proc_invalidate_siblings_dcache ->
-// shrink_dcache_parent), which backs off and rescans each time the CPU is
-// wanted elsewhere. A main thread waking every 1 ms kept that reap going round
-// for seconds (measured 0.5 to over 20 s, the slave's end unnoticed all that
-// time); with the master asleep it takes a few ms.
+// shrink_dcache_parent), which gives way and starts over each time its CPU is
+// wanted. A main lcore waking every 1 ms on the same CPU kept a reap going for
+// seconds (measured 0.5 to over 20 s); with the master asleep it takes a few ms.
 //
 // The memzone is a shared mapping, so a non-private futex on it works across
 // the processes. A missed wake-up costs at most the wait's timeout. A slave

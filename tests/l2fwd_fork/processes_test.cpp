@@ -267,9 +267,9 @@ double median(std::vector<double> v)
 // Recovery: 20 kills of a floating slave at random moments.
 TEST(L2fwdFork, FloatingSlavesRecoverFromTwentyKillsWithoutLeakingMbufs)
 {
-    // Pinned master lcores, as -l gives them: each worker lcore reaps its slave
-    // on a CPU it shares with the main lcore and with busy slaves (a main lcore
-    // that woke every 1 ms once stalled those reaps for seconds).
+    // Pinned master lcores, as -l gives them: the master's threads share the
+    // CPUs with busy slaves (a main lcore that woke every 1 ms there once
+    // stalled the reaping of ended slaves for seconds: docs/l2fwd_fork.rst).
     RunningMaster run("l2ff", "0@0,1@1,2@0", {"net_null0", "net_null1"},
                       {"-p", "3", "-T", "1", "-f"}, 2);
     ASSERT_TRUE(run.ready()) << run.process.output();
