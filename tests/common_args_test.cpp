@@ -4,6 +4,10 @@
 
 #include <mp/args.hpp>
 
+#include "harness/argv.hpp"
+
+#include <memory>
+
 #include <string>
 #include <vector>
 
@@ -11,25 +15,17 @@ namespace {
 
 constexpr mp::OptionSpec kSpecs[] = {{"p", true}, {"num-procs", true}, {"f", false}};
 
+// The options hold views into the words: keep the last command line alive.
 std::vector<mp::Option> parse(std::vector<std::string> words)
 {
-    static std::vector<std::string> storage;
-    storage = std::move(words);
-    static std::vector<char*> argv;
-    argv.clear();
-    for (std::string& w : storage)
-        argv.push_back(w.data());
-    return mp::parse_options(argv, kSpecs);
+    static std::unique_ptr<mptest::Argv> argv;
+    argv = std::make_unique<mptest::Argv>(std::move(words));
+    return mp::parse_options(argv->span(), kSpecs);
 }
 
 std::string usage_error(std::vector<std::string> words)
 {
-    try {
-        parse(std::move(words));
-    } catch (const mp::UsageError& e) {
-        return e.what();
-    }
-    return "no error";
+    return mptest::usage_error([](auto args) { mp::parse_options(args, kSpecs); }, std::move(words));
 }
 
 TEST(ParseOptions, ShortAndLongFormsWithOrWithoutSeparateValue)

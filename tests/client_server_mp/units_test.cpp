@@ -12,6 +12,7 @@
 
 #include <rte_ring.h>
 
+#include "../harness/argv.hpp"
 #include "mp_client/options.hpp"
 #include "mp_client/recovery.hpp"
 #include "mp_client/tx_buffers.hpp"
@@ -23,26 +24,11 @@ using namespace client_server_mp;
 
 namespace {
 
-struct Argv {
-    std::vector<std::string> words;
-    std::vector<char*> pointers;
-    Argv(std::initializer_list<const char*> list) : words(list.begin(), list.end())
-    {
-        for (std::string& word : words)
-            pointers.push_back(word.data());
-    }
-    std::span<char* const> span() const { return pointers; }
-};
+using mptest::Argv;
 
 std::string usage_error(auto parse, std::initializer_list<const char*> words)
 {
-    const Argv argv(words);
-    try {
-        parse(argv.span());
-    } catch (const mp::UsageError& e) {
-        return e.what();
-    }
-    return "(no error)";
+    return mptest::usage_error(parse, std::vector<std::string>(words.begin(), words.end()));
 }
 
 // ---- options ------------------------------------------------------------

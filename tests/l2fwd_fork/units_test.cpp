@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "../harness/argv.hpp"
 #include "forwarder.hpp"
 #include "lcore_ids.hpp"
 #include "options.hpp"
@@ -29,20 +30,13 @@ namespace {
 // parse_options over a list of words.
 Options parse(std::vector<std::string> words)
 {
-    std::vector<char*> args;
-    for (std::string& word : words)
-        args.push_back(word.data());
-    return parse_options(args);
+    const mptest::Argv argv(std::move(words));
+    return parse_options(argv.span());
 }
 
 std::string parse_error(std::vector<std::string> words)
 {
-    try {
-        parse(std::move(words));
-    } catch (const mp::UsageError& e) {
-        return e.what();
-    }
-    return "no error";
+    return mptest::usage_error([](auto args) { parse_options(args); }, std::move(words));
 }
 
 TEST(Options, DefaultsAsTheOldExample)

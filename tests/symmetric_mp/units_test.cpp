@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../harness/argv.hpp"
 #include "claims.hpp"
 #include "forward.hpp"
 #include "options.hpp"
@@ -23,20 +24,13 @@ namespace {
 
 Options parse(std::vector<std::string> words)
 {
-    std::vector<char*> argv;
-    for (std::string& w : words)
-        argv.push_back(w.data());
-    return parse_options(argv);
+    const mptest::Argv argv(std::move(words));
+    return parse_options(argv.span());
 }
 
 std::string error_of(std::vector<std::string> words)
 {
-    try {
-        parse(std::move(words));
-    } catch (const mp::UsageError& e) {
-        return e.what();
-    }
-    return "no error";
+    return mptest::usage_error([](auto args) { parse_options(args); }, std::move(words));
 }
 
 TEST(Options, ShortAndLongFormsBothWork)
