@@ -42,18 +42,26 @@ TEST(SharedObjects, PrimaryAndSecondaryExchangeThroughRingsPoolAndMemzone)
     EXPECT_TRUE(prefix.leftovers().empty());
 }
 
+// The process ends by itself, with exit code 1 and `line` on its standard error.
+::testing::AssertionResult refused_with(Process& process, const std::string& line)
+{
+    const auto exit = process.wait_exit(20s);
+    if (!exit)
+        return ::testing::AssertionFailure() << "still running; output:\n" << process.output();
+    if (exit->code != 1 || process.errors().find(line) == std::string::npos)
+        return ::testing::AssertionFailure() << "exit code " << exit->code << ", signal "
+                                             << exit->signal << ", stderr:\n"
+                                             << process.errors();
+    return ::testing::AssertionSuccess();
+}
+
 TEST(SharedObjects, SecondaryWithoutPrimarySaysSoInOneLine)
 {
     DpdkPrefix prefix("noprimary");
     Process secondary(peer(prefix, "1@1", {"--proc-type=secondary"}, "1"));
-    const auto exit = secondary.wait_exit(20s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
-    EXPECT_NE(secondary.errors().find("shared_objects_peer: error: no primary process is running "
-                                      "with --file-prefix=" +
-                                      prefix.name() + ": start the primary first\n"),
-              std::string::npos)
-        << secondary.errors();
+    EXPECT_TRUE(refused_with(secondary, "shared_objects_peer: error: no primary process is running "
+                                        "with --file-prefix=" +
+                                            prefix.name() + ": start the primary first\n"));
 }
 
 TEST(SharedObjects, SecondaryAfterThePrimaryExitedIsRefused)
@@ -65,16 +73,11 @@ TEST(SharedObjects, SecondaryAfterThePrimaryExitedIsRefused)
         primary.kill();
     }
     Process secondary(peer(prefix, "1@1", {"--proc-type=secondary"}, "1"));
-    const auto exit = secondary.wait_exit(20s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
     // Depending on what the dead primary left, EAL itself fails (it cannot reach
     // the primary for memory) or attaches and the wrapper refuses: one line either way.
-    EXPECT_NE(secondary.errors().find("shared_objects_peer: error: no primary process is running "
-                                      "with --file-prefix=" +
-                                      prefix.name()),
-              std::string::npos)
-        << secondary.errors();
+    EXPECT_TRUE(refused_with(secondary, "shared_objects_peer: error: no primary process is running "
+                                        "with --file-prefix=" +
+                                            prefix.name()));
 }
 
 TEST(SharedObjects, SecondPrimaryIsRefusedInOneLine)
@@ -83,13 +86,9 @@ TEST(SharedObjects, SecondPrimaryIsRefusedInOneLine)
     Process primary(peer(prefix, "0@0", {"--proc-type=primary"}, "1"));
     ASSERT_TRUE(primary.expect("primary ready", 20s)) << primary.output();
     Process second(peer(prefix, "1@1", {}, "1"));
-    const auto exit = second.wait_exit(20s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
-    EXPECT_NE(second.errors().find("a primary process is already running with --file-prefix=" +
-                                   prefix.name()),
-              std::string::npos)
-        << second.errors();
+    EXPECT_TRUE(refused_with(second, "shared_objects_peer: error: a primary process is already "
+                                     "running with --file-prefix=" +
+                                         prefix.name()));
     EXPECT_TRUE(primary.running()) << "the first primary must not be disturbed";
 }
 
@@ -97,12 +96,7 @@ TEST(SharedObjects, FailedPrimaryStartLeavesNoHugepageFiles)
 {
     DpdkPrefix prefix("badargs");
     Process primary(peer(prefix, "0@0", {"--proc-type=primary"}, "zero"));
-    const auto exit = primary.wait_exit(20s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
-    EXPECT_NE(primary.errors().find("shared_objects_peer: error: invalid value 'zero' for --count"),
-              std::string::npos)
-        << primary.errors();
+    EXPECT_TRUE(refused_with(primary, "shared_objects_peer: error: invalid value 'zero' for --count"));
     EXPECT_TRUE(prefix.leftovers().empty())
         << "left behind: " << (prefix.leftovers().empty() ? "" : prefix.leftovers().front());
 }
