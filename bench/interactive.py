@@ -12,8 +12,6 @@ import scenarios
 
 from dpdkproc import BenchError, Prefix, Process, Telemetry, eal_args
 
-# The prompt is "simple_mp > ", but the receiver lcore's first line may be
-# printed in the middle of it: wait for the end of start-up, then for "> ".
 READY = b"Finished Process Init."
 WINDOW = 32
 
@@ -76,7 +74,12 @@ def _start_at_prompt(binary, prefix, variant, rnd, primary, log_dir, procs):
     procs.append(proc)
     cursor = Cursor(proc)
     cursor.expect(READY, 30)
-    cursor.expect(b"> ", 30)
+    # The prompt and the receiver's "Starting core N" line may interleave
+    # anywhere ("simple_mp >Starting core 3\r\n "): wait for both pieces.
+    after_ready = cursor.pos
+    cursor.expect(b"Starting core", 30)
+    cursor.pos = after_ready
+    cursor.expect(b">", 30)
     return proc, cursor
 
 

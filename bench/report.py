@@ -211,7 +211,9 @@ def svg_chart(runs, info):
                    % (x0 + max(w, text_at or 0) + 4, y + bar_h - 4, escape(text)))
 
     titles = ["Packet rate, Mpps (all ports)", "TSC cycles per packet", "Rate ours / upstream"]
-    ratio_peak = max([r["ratio_max"] for r in ratios.values()] + [1.6])
+    # The ratio axis stops at 2.5 so that one runaway ratio does not flatten
+    # the others; longer bars are cut there and keep their number.
+    ratio_peak = min(max([r["ratio_max"] for r in ratios.values()] + [1.6]), 2.5)
     for i, title in enumerate(titles):
         x0 = label_w + i * (panel_w + panel_gap)
         out.append('<text x="%d" y="20" font-size="13" font-weight="bold">%s</text>' % (x0, escape(title)))
@@ -229,12 +231,14 @@ def svg_chart(runs, info):
                 row = ratios.get(bench)
                 if row:
                     scale = (panel_w - 50) / peak
-                    bar(x0, y + (len(bars) * bar_h - bar_h) / 2, row["ratio"] * scale, COLOURS["ours"],
-                        "%.2f" % row["ratio"], row["ratio_max"] * scale)
+                    def at(v):
+                        return min(v, peak) * scale
+                    bar(x0, y + (len(bars) * bar_h - bar_h) / 2, at(row["ratio"]), COLOURS["ours"],
+                        "%.2f" % row["ratio"], at(row["ratio_max"]))
                     if row["rounds"] > 1:  # the range over the rounds
                         yy = y + len(bars) * bar_h / 2 - 1
                         out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#222"/>'
-                                   % (x0 + row["ratio_min"] * scale, yy, x0 + row["ratio_max"] * scale, yy))
+                                   % (x0 + at(row["ratio_min"]), yy, x0 + at(row["ratio_max"]), yy))
                 y += len(bars) * bar_h
             y += gap
         out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>' % (x0, top - 6, x0, y - gap + 4))
