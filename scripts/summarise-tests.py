@@ -4,7 +4,7 @@
     tests: N passed, N failed, N skipped
 counting GoogleTest cases in the meson-logs/testlog.json files given. A test
 program that failed without naming a failed case (a crash, a timeout) counts
-as one failure."""
+as one failure; one that is not GoogleTest counts as one test."""
 import json
 import re
 import sys
@@ -27,5 +27,7 @@ for path in sys.argv[1:]:
         ok, bad, skip = len(OK.findall(out)), len(FAILED.findall(out)), len(SKIPPED.findall(out))
         if test.get("result") not in ("OK", "EXPECTEDFAIL", "SKIP") and bad == 0:
             bad = 1
+        elif ok + bad + skip == 0:  # not GoogleTest: the program counts once
+            ok, skip = (0, 1) if test.get("result") == "SKIP" else (1, 0)
         passed, failed, skipped = passed + ok, failed + bad, skipped + skip
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
