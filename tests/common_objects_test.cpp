@@ -8,6 +8,7 @@
 #include "harness/in_process_eal.hpp"
 
 #include <csignal>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -162,6 +163,48 @@ TEST(Mempool, FlushCacheReturnsCachedObjects)
     pool.flush_cache(rte_lcore_id());
     EXPECT_EQ(cache->len, 0U);
     EXPECT_EQ(pool.available(), 256U);
+}
+
+// What client_server_mp does with freed mbufs: out of one lcore's cache, into
+// another's, and the backend never sees them.
+TEST(Mempool, LcoreCacheMovesObjectsBetweenLcoresPastTheBackend)
+{
+    auto pool = mp::Mempool<Token>::create("UT_LCORE_CACHE", 1024, 256);
+    ASSERT_EQ(rte_lcore_id(), 0U);
+    mp::LcoreCache<Token> here(pool, 0), there(pool, 1);
+    // (The backend's own count is internal to DPDK: what is available and not cached.)
+    const auto backend = [&] { return pool.available() - here.size() - there.size(); };
+    EXPECT_EQ(here.size(), 0U);
+
+    // 64 objects "freed on lcore 1" sit in lcore 1's cache.
+    Token* objs[64];
+    ASSERT_TRUE(pool.get_bulk(objs, 64)); // lcore 0's cache fills from the backend
+    pool.flush_cache(0);
+    const unsigned backend_before = backend();
+    there.give(objs, 64);
+    EXPECT_EQ(there.size(), 64U);
+
+    Token* moved[64] = {};
+    there.take(moved, 64);
+    EXPECT_EQ(there.size(), 0U);
+    EXPECT_EQ(std::set<Token*>(moved, moved + 64), std::set<Token*>(objs, objs + 64));
+    here.give(moved, 64);
+    EXPECT_EQ(here.size(), 64U);
+    EXPECT_EQ(backend(), backend_before) << "the objects went cache to cache";
+    EXPECT_EQ(pool.available(), 1024U);
+
+    // lcore 0's next get is served from what arrived, not from the backend.
+    Token* again[64];
+    ASSERT_TRUE(pool.get_bulk(again, 64));
+    EXPECT_EQ(std::set<Token*>(again, again + 64), std::set<Token*>(objs, objs + 64));
+    EXPECT_EQ(backend(), backend_before);
+    pool.put_bulk(again, 64);
+    pool.flush_cache(0);
+    EXPECT_EQ(backend(), 1024U);
+
+    // A pool without caches has nothing to move.
+    auto uncached = mp::Mempool<Token>::create("UT_NO_CACHE", 64, 0);
+    EXPECT_EQ(mp::LcoreCache<Token>(uncached, 0).size(), 0U);
 }
 
 TEST(PktmbufPool, AllocBulkAndDriverChoice)

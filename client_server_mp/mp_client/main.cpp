@@ -20,6 +20,7 @@
 
 #include "../shared/config.hpp"
 #include "../shared/port_info.hpp"
+#include "../shared/return_rings.hpp"
 #include "options.hpp"
 #include "recovery.hpp"
 #include "tx_buffers.hpp"
@@ -46,6 +47,7 @@ struct EthTransmit {
 };
 
 using TxBuffers = PortTxBuffers<EthTransmit, tx_burst>;
+using Returner = MbufReturner<rte_mbuf, mp::LcoreCache<rte_mbuf>>;
 
 // The client id and lcore claims in our server's "MProc_config", held for the
 // life of the process.
@@ -167,6 +169,17 @@ int run(int argc, char** argv)
             mp::log(RTE_LOG_INFO, "client %u: taking back %u packets a killed client had "
                                   "dequeued but not handled", client, n);
 
+    // The mbufs our TX frees go back to our server through our return ring
+    // (an upstream server has none: they go through the pool as upstream's do).
+    mp::Ring<rte_mbuf> return_ring;
+    if (claims) {
+        return_ring = mp::Ring<rte_mbuf>::lookup(return_ring_name(client));
+        if (const unsigned n = forget_unpublished_entries(return_ring.native()))
+            mp::log(RTE_LOG_INFO, "client %u: forgetting %u mbufs a killed client was handing "
+                                  "back", client, n);
+    }
+    Returner give_back(mp::LcoreCache<rte_mbuf>(pool, lcore), return_ring);
+
     EthTransmit transmit{static_cast<uint16_t>(client),
                          claims ? claims->in_put_flag() : &unclaimed_in_put};
     TxBuffers tx(transmit, info->tx_stats[client]);
@@ -191,6 +204,7 @@ int run(int argc, char** argv)
         } else {
             tx.flush_all();
         }
+        give_back();
         // Once a second (and only then), look whether the server still runs.
         if ((n == 0 || (++loops & 1023) == 0) && rte_rdtsc() >= next_check) {
             next_check += second;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
 // What a client that starts after a killed one (kill -9, crash) puts right
-// in its ring before it reads it (the dead one's mempool cache is put right by
-// mp::recover_lcore_cache). Only safe for the ring's sole consumer, which the
-// client's claim in the "MProc_config" memzone ensures.
+// in its rings before it uses them (the dead one's mempool cache is put right by
+// mp::recover_lcore_cache). Only safe for the ring's sole consumer (RX ring)
+// or sole producer (return ring), which the client's claim in the
+// "MProc_config" memzone ensures.
 
 #include <cstdint>
 
@@ -24,6 +25,23 @@ inline unsigned take_back_claimed_entries(rte_ring* ring) noexcept
     if (head == tail || ring->cons.sync_type != RTE_RING_SYNC_ST)
         return 0;
     ring->cons.head = tail;
+    return (head - tail) & ring->mask;
+}
+
+// A single-producer enqueue moves prod.head past the slots it fills, copies
+// the entries, then sets prod.tail = prod.head. A producer killed in between
+// leaves head ahead of tail; the next single producer would start from head
+// and, on its own tail update, publish the dead one's slots too: half-written
+// entries, or entries of an earlier lap, i.e. mbufs that are in use again.
+// Moving head back to tail forgets them (the mbufs of that batch are lost to
+// the pool, at most one batch). Returns how many.
+inline unsigned forget_unpublished_entries(rte_ring* ring) noexcept
+{
+    const uint32_t head = ring->prod.head;
+    const uint32_t tail = ring->prod.tail;
+    if (head == tail || ring->prod.sync_type != RTE_RING_SYNC_ST)
+        return 0;
+    ring->prod.head = tail;
     return (head - tail) & ring->mask;
 }
 

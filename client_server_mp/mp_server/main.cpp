@@ -23,6 +23,7 @@
 
 #include "../shared/config.hpp"
 #include "../shared/port_info.hpp"
+#include "../shared/return_rings.hpp"
 #include "distributor.hpp"
 #include "options.hpp"
 #include "stats.hpp"
@@ -45,7 +46,8 @@ constexpr const char* pool_driver = "lf_stack";
 
 unsigned pool_size(unsigned ports, unsigned clients)
 {
-    return rx_descriptors * ports + clients * (client_ring_size + tx_descriptors * ports) +
+    return rx_descriptors * ports +
+           clients * (client_ring_size + tx_descriptors * ports + return_ring_slots) +
            (clients + 1) * mbuf_cache_size;
 }
 
@@ -65,6 +67,7 @@ struct RingSink {
 };
 
 using Distributor = RoundRobinDistributor<rte_mbuf, RingSink, read_burst>;
+using Refiller = MbufRefiller<rte_mbuf, mp::LcoreCache<rte_mbuf>>;
 
 // The counters to show; reachable from the telemetry callback, which has no
 // user pointer in 22.11.
@@ -100,6 +103,8 @@ int telemetry_stats(const char*, const char*, rte_tel_data* data)
         const std::string base = "client_" + std::to_string(c) + "_";
         rte_tel_data_add_dict_u64(data, (base + "rx").c_str(), snap.clients[c].rx);
         rte_tel_data_add_dict_u64(data, (base + "rx_drop").c_str(), snap.clients[c].rx_drop);
+        rte_tel_data_add_dict_u64(data, (base + "returned").c_str(),
+                                  stats_source.config->clients[c].returned.get());
         rte_tel_data_add_dict_u64(data, (base + "tx").c_str(), snap.clients[c].tx);
         rte_tel_data_add_dict_u64(data, (base + "tx_drop").c_str(), snap.clients[c].tx_drop);
     }
@@ -124,9 +129,11 @@ int display_lcore(void*)
     return 0;
 }
 
-// Reads the ports in turn until Ctrl-C. With no second lcore, shows the
+// Reads the ports in turn until Ctrl-C, topping up its mbuf cache (`cache`,
+// from which RX allocates) from the clients' return rings before each round. With no second lcore, shows the
 // statistics itself once a second (one TSC read per round of ports).
-void forward(PortInfo& info, Distributor& distributor, bool show_stats)
+void forward(PortInfo& info, Distributor& distributor, Refiller& refill,
+             const mp::LcoreCache<rte_mbuf>& cache, bool show_stats)
 {
     const unsigned num_ports = info.num_ports;
     std::array<uint16_t, RTE_MAX_ETHPORTS> ids{};
@@ -138,8 +145,12 @@ void forward(PortInfo& info, Distributor& distributor, bool show_stats)
 
     rte_mbuf* pkts[read_burst];
     while (!mp::QuitFlag::raised()) {
+        refill();
         unsigned round = 0;
         for (unsigned j = 0; j < num_ports; ++j) {
+            // The mbufs the next burst will get were last written by a client's
+            // core: their lines are on their way while this burst is handled.
+            cache.prefetch_for_write(read_burst, read_burst);
             const uint16_t n = rte_eth_rx_burst(ids[j], 0, pkts, read_burst);
             add(info.rx_stats.rx[j], n);
             distributor.distribute(pkts, n);
@@ -210,12 +221,18 @@ int run(int argc, char** argv)
                 pool_driver);
     auto pool = mp::PktmbufPool::create(pktmbuf_pool_name, mbufs, mbuf_cache_size, pool_driver);
 
-    std::vector<mp::Ring<rte_mbuf>::Owner> rings;
+    // Per client: its RX ring, and the ring it hands freed mbufs back through.
+    std::vector<mp::Ring<rte_mbuf>::Owner> rings, return_rings;
     RingSink sink;
+    const mp::LcoreCache<rte_mbuf> cache(pool, rte_lcore_id());
+    Refiller refill(cache, config->clients);
     for (unsigned c = 0; c < num_clients; ++c) {
         rings.push_back(mp::Ring<rte_mbuf>::create(client_ring_name(c), client_ring_size,
                                                    RING_F_SP_ENQ | RING_F_SC_DEQ));
         sink.rings[c] = rings.back().native();
+        return_rings.push_back(mp::Ring<rte_mbuf>::create(
+            return_ring_name(c), return_ring_slots, RING_F_SP_ENQ | RING_F_SC_DEQ));
+        refill.add_ring(mp::Ring<rte_mbuf>(return_rings.back().native()));
     }
 
     mp::PortSetup setup;
@@ -243,7 +260,7 @@ int run(int argc, char** argv)
         mp::check(rte_eal_remote_launch(display_lcore, nullptr, workers.front()),
                   "cannot start the statistics lcore");
 
-    forward(*info, distributor, !display_on_worker);
+    forward(*info, distributor, refill, cache, !display_on_worker);
 
     if (display_on_worker) {
         stop_display.store(true);
@@ -254,6 +271,9 @@ int run(int argc, char** argv)
     stats_source.show(false);
     for (unsigned c = 0; c < num_clients; ++c)
         std::printf("Client %u: %u packets left in its ring\n", c, rings[c].count());
+    for (unsigned c = 0; c < num_clients; ++c)
+        std::printf("Return ring of client %u: %lu mbufs handed back\n", c,
+                    static_cast<unsigned long>(config->clients[c].returned.get()));
 
     if (const unsigned live = live_clients(*config); live != 0) {
         // Freeing the pool and rings, or closing the ports, under running
@@ -262,6 +282,8 @@ int run(int argc, char** argv)
                     live, live == 1 ? "" : "s");
         eal.keep_shared_state_at_exit();
         for (auto& ring : rings)
+            (void)ring.release();
+        for (auto& ring : return_rings)
             (void)ring.release();
         (void)pool.release();
         (void)config.release();

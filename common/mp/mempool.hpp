@@ -5,6 +5,7 @@
 //   auto pool = mp::Mempool<Message>::create("MSG_POOL", 1024, 32);   // primary
 //   auto pool = mp::Mempool<Message>::lookup("MSG_POOL");             // secondary
 //   auto mbufs = mp::PktmbufPool::create("SMP_MBUF_POOL", 65536, 256); // packet buffers
+//   mp::LcoreCache<rte_mbuf> cache(mbufs, rte_lcore_id());             // this lcore's cache
 
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_prefetch.h>
 
 #include "error.hpp"
 #include "owned.hpp"
@@ -131,6 +133,51 @@ public:
     {
         return rte_pktmbuf_alloc_bulk(native(), mbufs, n) == 0;
     }
+};
+
+// One lcore id's cache of a pool, for the thread running on that lcore only
+// (the same rule as DPDK's own get and put, which use it unlocked). With it a
+// process moves objects between its cache and rings of its own without going
+// through the pool's backend: client_server_mp hands the mbufs a client's TX
+// freed back to the server this way, as arrays of pointers.
+template <typename T>
+class LcoreCache {
+public:
+    LcoreCache(Mempool<T> pool, unsigned lcore) noexcept
+        : pool_(pool.native()), cache_(rte_mempool_default_cache(pool_, lcore))
+    {
+    }
+
+    // Objects in the cache (always 0 for a pool created without caches).
+    unsigned size() const noexcept { return cache_ != nullptr ? cache_->len : 0; }
+
+    // Moves the n most recently cached objects to `objs`. n <= size(): the
+    // cache alone serves them, the backend is not touched.
+    void take(T** objs, unsigned n) noexcept
+    {
+        rte_mempool_generic_get(pool_, reinterpret_cast<void**>(objs), n, cache_);
+    }
+    // Caches n objects; past the cache's flush threshold the cache goes to the
+    // backend, as with any put.
+    void give(T* const* objs, unsigned n) noexcept
+    {
+        rte_mempool_generic_put(pool_, reinterpret_cast<void* const*>(objs), n, cache_);
+    }
+
+    // Starts fetching, for writing, the objects that the gets after the next
+    // `skip` objects will return: the n below the top `skip` of the cache.
+    void prefetch_for_write(unsigned skip, unsigned n) const noexcept
+    {
+        const unsigned len = size();
+        const unsigned end = len > skip + n ? len - skip - n : 0;
+        for (unsigned i = len > skip ? len - skip : 0; i > end; --i)
+            for (unsigned off = 0; off < sizeof(T); off += RTE_CACHE_LINE_SIZE)
+                rte_prefetch0_write(static_cast<const char*>(cache_->objs[i - 1]) + off);
+    }
+
+private:
+    rte_mempool* pool_;
+    rte_mempool_cache* cache_;
 };
 
 } // namespace mp

@@ -138,6 +138,14 @@ unsigned long long left_in_ring(const std::string& server_output, unsigned clien
         .value_or(~0ULL);
 }
 
+// Mbufs client N handed back through its return ring, from the server's last words.
+unsigned long long handed_back(const std::string& server_output, unsigned client)
+{
+    return last_number_after(server_output,
+                             "Return ring of client " + std::to_string(client) + ": ")
+        .value_or(~0ULL);
+}
+
 TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
 {
     DpdkPrefix prefix("csmp_two");
@@ -203,6 +211,11 @@ TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
     EXPECT_EQ(screen->clients[0].tx, t0.tx);
     EXPECT_EQ(screen->clients[1].tx + screen->clients[1].tx_drop, t1.tx + t1.tx_drop);
     EXPECT_EQ(screen->port_tx[0] + screen->port_tx[1], t0.tx + t1.tx);
+    // The sent mbufs came back to the server through the return rings, for
+    // the most part (the rest through the pool): far more than one batch each.
+    EXPECT_GT(handed_back(out, 0), t0.tx / 4) << out;
+    EXPECT_GT(handed_back(out, 1), t1.tx / 4) << out;
+    EXPECT_NE(handed_back(out, 0), ~0ULL);
 }
 
 TEST(ClientServerMp, StatisticsWithASecondLcoreAndThroughTelemetry)
@@ -284,6 +297,10 @@ TEST(ClientServerMp, OurServerWithUpstreamClients)
     const auto screen = last_screen(server.output(), 2);
     ASSERT_TRUE(screen);
     expect_server_books_balance(*screen);
+    // Upstream's clients know nothing of return rings: their mbufs came back
+    // through the pool alone.
+    EXPECT_EQ(handed_back(server.output(), 0), 0U) << server.output();
+    EXPECT_EQ(handed_back(server.output(), 1), 0U);
 }
 
 TEST(ClientServerMp, KilledClientRestartsAndTheOtherNeverStops)

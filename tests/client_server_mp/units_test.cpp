@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 // client_server_mp units, driven without EAL or a NIC: option parsing, the
 // server's round-robin distributor, the client's per-port TX buffers, the
-// recovery of a ring whose consumer was killed, and the screen (the claims are
+// recovery of a ring whose consumer or producer was killed, the return rings
+// that hand freed mbufs back to the server, and the screen (the claims are
 // mp::ClaimSlot's, tested in tests/common_shared_state_test.cpp).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -19,6 +21,7 @@
 #include "mp_server/distributor.hpp"
 #include "mp_server/options.hpp"
 #include "mp_server/stats.hpp"
+#include "shared/return_rings.hpp"
 
 using namespace client_server_mp;
 
@@ -323,6 +326,123 @@ TEST(RingRecovery, TakingBackHandsEveryEntryToTheNewConsumerInOrder)
     for (int i = 0; i < 10; ++i)
         EXPECT_EQ(out[i], &memory.items[i]);
     EXPECT_EQ(rte_ring_free_count(memory.ring), 15U);
+}
+
+// The state a kill leaves: prod.head moved past `n` slots, prod.tail not.
+void producer_killed_inside_enqueue(rte_ring* ring, unsigned n)
+{
+    ring->prod.head = ring->prod.head + n;
+}
+
+TEST(RingRecovery, ForgettingUnpublishedSlotsKeepsTheNextProducersBatchAlone)
+{
+    RingMemory memory(16);
+    producer_killed_inside_enqueue(memory.ring, 3);
+    EXPECT_EQ(forget_unpublished_entries(memory.ring), 3U);
+    EXPECT_EQ(forget_unpublished_entries(memory.ring), 0U) << "a healthy ring is left alone";
+    memory.enqueue_items();
+    void* out[16];
+    ASSERT_EQ(rte_ring_dequeue_burst(memory.ring, out, 16, nullptr), 10U)
+        << "only the new producer's entries are published";
+    EXPECT_EQ(out[0], &memory.items[0]);
+
+    // Without the repair, the dead producer's slots go out with the next batch.
+    producer_killed_inside_enqueue(memory.ring, 3);
+    memory.enqueue_items();
+    EXPECT_EQ(rte_ring_count(memory.ring), 13U);
+}
+
+// ---- return rings: freed mbufs back from the clients to the server ---------------
+
+// An lcore cache as a stack of pointers, as DPDK's is (take returns the newest).
+struct FakeCache {
+    std::vector<int*>* objs;
+    unsigned size() const { return static_cast<unsigned>(objs->size()); }
+    void take(int** out, unsigned n)
+    {
+        for (unsigned i = 0; i < n; ++i) {
+            out[i] = objs->back();
+            objs->pop_back();
+        }
+    }
+    void give(int* const* in, unsigned n) { objs->insert(objs->end(), in, in + n); }
+};
+
+struct ReturnRingTest : ::testing::Test {
+    std::vector<int> mbufs = std::vector<int>(4 * return_batch);
+    std::vector<int*> client_cache, server_cache;
+    // Puts `n` distinct fake mbufs in `cache`, from mbufs[first].
+    void fill(std::vector<int*>& cache, unsigned first, unsigned n)
+    {
+        for (unsigned i = 0; i < n; ++i)
+            cache.push_back(&mbufs[first + i]);
+    }
+};
+
+TEST_F(ReturnRingTest, ClientHandsBackWholeBatchesAndOnlyWhatTheRingHasRoomFor)
+{
+    RingMemory ring(512); // room for 511: one batch and a part of the next
+    MbufReturner<int, FakeCache> give_back(FakeCache{&client_cache}, mp::Ring<int>(ring.ring));
+
+    fill(client_cache, 0, return_batch - 1);
+    EXPECT_EQ(give_back(), 0U) << "less than a batch stays in the cache";
+    fill(client_cache, return_batch - 1, return_batch + 1);
+    EXPECT_EQ(give_back(), return_batch);
+    EXPECT_EQ(client_cache.size(), return_batch);
+    EXPECT_EQ(rte_ring_count(ring.ring), return_batch);
+    EXPECT_EQ(give_back(), 511 - return_batch) << "the rest of the room";
+    EXPECT_EQ(give_back(), 0U) << "a full ring leaves the cache to the pool";
+    EXPECT_EQ(client_cache.size() + rte_ring_count(ring.ring), 2 * return_batch);
+    EXPECT_EQ(give_back.returned(), 511U);
+
+    // Nothing was lost or duplicated on the way.
+    std::vector<int*> all(client_cache);
+    void* out[512];
+    const unsigned n = rte_ring_dequeue_burst(ring.ring, out, 512, nullptr);
+    for (unsigned i = 0; i < n; ++i)
+        all.push_back(static_cast<int*>(out[i]));
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(std::unique(all.begin(), all.end()), all.end());
+    EXPECT_EQ(all.size(), 2 * return_batch);
+}
+
+TEST_F(ReturnRingTest, WithoutAReturnRingTheClientLeavesItAllToThePool)
+{
+    MbufReturner<int, FakeCache> give_back(FakeCache{&client_cache}, mp::Ring<int>());
+    fill(client_cache, 0, 2 * return_batch);
+    EXPECT_EQ(give_back(), 0U);
+    EXPECT_EQ(client_cache.size(), 2 * return_batch);
+}
+
+TEST_F(ReturnRingTest, ServerRefillsBelowABatchRoundRobinAndCountsPerClient)
+{
+    RingMemory ring0(1024), ring1(1024), ring2(1024);
+    ClientCounters counters[3] = {};
+    MbufRefiller<int, FakeCache> refill(FakeCache{&server_cache}, counters);
+    refill.add_ring(mp::Ring<int>(ring0.ring));
+    refill.add_ring(mp::Ring<int>(ring1.ring));
+    refill.add_ring(mp::Ring<int>(ring2.ring));
+    const auto put = [&](RingMemory& ring, unsigned first, unsigned n) {
+        void* objs[4 * return_batch];
+        for (unsigned i = 0; i < n; ++i)
+            objs[i] = &mbufs[first + i];
+        ASSERT_EQ(rte_ring_enqueue_bulk(ring.ring, objs, n, nullptr), n);
+    };
+    put(ring0, 0, 2 * return_batch);
+    put(ring2, 2 * return_batch, 10); // client 1 has handed nothing back
+
+    EXPECT_EQ(refill(), return_batch) << "one batch from client 0";
+    EXPECT_EQ(refill(), 0U) << "a cache holding a batch is not topped up";
+    server_cache.clear(); // RX took them
+    EXPECT_EQ(refill(), 10U) << "client 1 is empty: client 2's turn";
+    EXPECT_EQ(server_cache.front(), &mbufs[2 * return_batch]);
+    EXPECT_EQ(refill(), return_batch) << "client 0 again";
+    EXPECT_EQ(server_cache.size(), return_batch + 10);
+    server_cache.clear();
+    EXPECT_EQ(refill(), 0U) << "below a batch, but every ring is empty";
+    EXPECT_EQ(counters[0].returned.get(), 2 * return_batch);
+    EXPECT_EQ(counters[1].returned.get(), 0U);
+    EXPECT_EQ(counters[2].returned.get(), 10U);
 }
 
 // ---- statistics screen -----------------------------------------------------------
