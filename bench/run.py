@@ -122,6 +122,22 @@ def check_hugepages():
                          % (free[0] if free else 0))
 
 
+def c2c_latency_ns(build_dir):
+    """One-way cache-line transfer time between CPUs 0 and 1 (median of 3
+    short readings), or None when the probe is not built. On a VM it moves
+    with where the two vCPUs sit, and cross-core forwarding moves with it."""
+    probe = os.path.join(build_dir, "bench", "c2c_latency")
+    if not os.access(probe, os.X_OK):
+        return None
+    readings = []
+    for _ in range(3):
+        out = subprocess.run([probe, "0", "1", "20000"], capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            return None
+        readings.append(int(out.stdout))
+    return sorted(readings)[1]
+
+
 def build(build_dir):
     if not os.path.exists(os.path.join(build_dir, "build.ninja")):
         subprocess.run(["meson", "setup", build_dir, TOP], check=True)
@@ -157,7 +173,8 @@ def run(a):
                 continue
             for variant in sc.builders:
                 tag = "%s_%s_r%d" % (sc.key, variant, rnd)
-                row = {"benchmark": sc.key, "variant": variant, "round": rnd}
+                row = {"benchmark": sc.key, "variant": variant, "round": rnd,
+                       "c2c_ns": c2c_latency_ns(a.build_dir)}
                 try:
                     res = scenarios.run_forwarding(sc, variant, bins, log_dir, tag, a.warmup,
                                                    a.duration, tsc[0])
@@ -169,9 +186,10 @@ def run(a):
                                  and r["variant"] == "ours" and "mpps" in r), None)
                     ratio = ("  ours/%s %.3f" % (variant, ours["mpps"] / res["mpps"])
                              if ours and variant != "ours" else "")
-                    print("round %d %-20s %-8s %8.2f Mpps  %6.1f cycles/pkt  (rx %.2f Mpps)%s"
+                    c2c = " c2c %d ns" % row["c2c_ns"] if row["c2c_ns"] is not None else ""
+                    print("round %d %-20s %-8s %8.2f Mpps  %6.1f cycles/pkt  (rx %.2f Mpps%s)%s"
                           % (rnd, sc.key, variant, res["mpps"], res["cycles_per_packet"], res["rx_mpps"],
-                             ratio))
+                             c2c, ratio))
                 except BenchError as e:
                     row["error"] = str(e)
                     print("round %d %-20s %-8s FAILED: %s" % (rnd, sc.key, variant, e))

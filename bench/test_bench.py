@@ -2,6 +2,7 @@
 """Unit tests of the runner's pure parts (no DPDK): python3 -m unittest discover bench"""
 
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -119,3 +120,22 @@ class PieceTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(os.environ.get("MP_BUILD_ROOT"), "MP_BUILD_ROOT (the build folder) is not set")
+class C2cProbeTest(unittest.TestCase):
+    """The cache-line transfer probe the runner reads before each run."""
+
+    probe = os.path.join(os.environ.get("MP_BUILD_ROOT", ""), "bench", "c2c_latency")
+
+    def test_prints_a_latency_in_ns(self):
+        out = subprocess.run([self.probe, "0", "1", "2000"], capture_output=True, text=True,
+                             timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertGreater(int(out.stdout), 0)
+
+    def test_a_cpu_that_does_not_exist_is_one_line_and_exit_1(self):
+        out = subprocess.run([self.probe, "0", "4095", "10"], capture_output=True, text=True,
+                             timeout=30)
+        self.assertEqual(out.returncode, 1)
+        self.assertEqual(out.stderr, "c2c_latency: cannot pin to CPUs 0 and 4095\n")
