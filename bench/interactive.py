@@ -9,6 +9,7 @@ import statistics
 import time
 
 import scenarios
+from report import percentile
 
 from dpdkproc import BenchError, Prefix, Process, Telemetry, eal_args
 
@@ -37,13 +38,6 @@ class Cursor:
                 raise BenchError("%s printed no %r within %.0f s; see %s"
                                  % (self.proc.name, needle.decode(), timeout, self.proc.log_path))
             self.proc.pump(0.05)
-
-
-def _percentile(sorted_values, p):
-    k = (len(sorted_values) - 1) * p / 100.0
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
 def simple_mp_argv(binary, prefix, primary):
@@ -126,7 +120,7 @@ def simple_mp_once(binary, variant, log_dir, rnd, messages):
             p.stop()
         prefix.cleanup()
     rtts.sort()
-    return {"rtt_p50_us": _percentile(rtts, 50), "rtt_p99_us": _percentile(rtts, 99),
+    return {"rtt_p50_us": percentile(rtts, 50), "rtt_p99_us": percentile(rtts, 99),
             "rtt_max_us": rtts[-1], "msgs_per_s": messages / elapsed, "messages": messages}
 
 

@@ -200,7 +200,7 @@ def run_forwarding(scenario, variant, bins, log_dir, tag, warmup, duration, tsc_
         _wait_for_traffic(tele, ports, procs)
         time.sleep(warmup)
         s0 = _sample(tele, ports, procs)
-        time.sleep(duration)
+        series = _rate_series(tele, ports, s0["t"] + duration)
         s1 = _sample(tele, ports, procs)
         for spec, p in procs:
             if not p.running():
@@ -210,7 +210,29 @@ def run_forwarding(scenario, variant, bins, log_dir, tag, warmup, duration, tsc_
             tele.close()
         stop(procs)
         prefix.cleanup()
-    return _rates(scenario, specs, s0, s1, tsc_hz)
+    row = _rates(scenario, specs, s0, s1, tsc_hz)
+    row["mpps_samples"] = series
+    return row
+
+
+SAMPLE_PERIOD = 0.1
+
+
+def _rate_series(tele, ports, until):
+    """Transmit rates (Mpps) over SAMPLE_PERIOD slices until `until`: on a VM
+    whose two vCPUs change places, cross-core forwarding switches between a
+    fast and a slow state within one window, and the slices show both."""
+    rates = []
+    last = None
+    while True:
+        now = time.monotonic()
+        if now >= until:
+            return rates
+        sent = sum(tele.port_stats(p)["opackets"] for p in ports)
+        if last is not None and now > last[0]:
+            rates.append(round((sent - last[1]) / (now - last[0]) / 1e6, 3))
+        last = (now, sent)
+        time.sleep(max(0.0, min(SAMPLE_PERIOD, until - time.monotonic())))
 
 
 def _delta(s0, s1, key):

@@ -57,6 +57,23 @@ class SummaryTest(unittest.TestCase):
         row = next(r for r in report.summarize(runs) if r["metric"] == "mpps_per_lcore")
         self.assertEqual(row["verdict"], "within noise")
 
+    def test_slow_and_fast_states_come_from_the_pooled_samples(self):
+        # Ours: 20 slow and 20 fast slices; upstream the same at 3/4 the rate.
+        ours = [20.0] * 20 + [60.0] * 20
+        up = [15.0] * 20 + [45.0] * 20
+        runs = [run("client_server_mp_1c", "ours", 1, mpps=40.0, mpps_samples=ours[:20]),
+                run("client_server_mp_1c", "upstream", 1, mpps=30.0, mpps_samples=up[20:]),
+                run("client_server_mp_1c", "ours", 2, mpps=40.0, mpps_samples=ours[20:]),
+                run("client_server_mp_1c", "upstream", 2, mpps=30.0, mpps_samples=up[:20])]
+        rows = {r["metric"]: r for r in report.summarize(runs)}
+        self.assertEqual((rows["mpps_p10"]["ours"], rows["mpps_p10"]["other"]), (20.0, 15.0))
+        self.assertEqual((rows["mpps_p90"]["ours"], rows["mpps_p90"]["other"]), (60.0, 45.0))
+        self.assertAlmostEqual(rows["mpps_p90"]["ratio"], 4 / 3)
+        # Too few samples: no state rows.
+        runs = [run("client_server_mp_2c", v, 1, mpps=1.0, mpps_samples=[1.0] * 5)
+                for v in ("ours", "upstream")]
+        self.assertNotIn("mpps_p10", {r["metric"] for r in report.summarize(runs)})
+
     def test_absolute_target(self):
         runs = [run("l2fwd_fork_recovery", "ours", 0, recovery_median_ms=250.0, recovery_max_ms=400.0)]
         row = next(r for r in report.summarize(runs) if r["metric"] == "recovery_median_ms")
@@ -96,8 +113,8 @@ class OutputTest(unittest.TestCase):
 
 class PieceTest(unittest.TestCase):
     def test_percentile_interpolates(self):
-        self.assertEqual(interactive._percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50), 3.0)
-        self.assertAlmostEqual(interactive._percentile([0.0, 10.0], 99), 9.9)
+        self.assertEqual(report.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50), 3.0)
+        self.assertAlmostEqual(report.percentile([0.0, 10.0], 99), 9.9)
 
     def test_every_process_gets_no_pci_a_null_port_and_its_own_prefix(self):
         lines = scenarios.command_lines(scenarios.Binaries("/nonexistent"))
