@@ -289,6 +289,17 @@ int run(int argc, char** argv)
         (void)config.release();
         (void)info.release();
     } else {
+        // Every mbuf not in the pool (or a cache) must be in a ring now: the
+        // clients flushed theirs at Ctrl-C. What is not was lost by a client
+        // that was killed (at most a few hundred per kill, docs/client_server_mp.rst).
+        unsigned in_rings = 0;
+        for (unsigned c = 0; c < num_clients; ++c)
+            in_rings += rings[c].count() + return_rings[c].count();
+        const unsigned in_use = pool.in_use();
+        std::printf("Mbuf pool: %u mbufs, %u in use, %u of them in the rings, %d unaccounted "
+                    "for\n",
+                    pool.size(), in_use, in_rings,
+                    static_cast<int>(in_use) - static_cast<int>(in_rings));
         mp::PortsGuard close_ports(ports);
     }
     return EXIT_SUCCESS;

@@ -138,6 +138,17 @@ unsigned long long left_in_ring(const std::string& server_output, unsigned clien
         .value_or(~0ULL);
 }
 
+// "Mbuf pool: ... N unaccounted for": mbufs neither in the pool nor in a ring
+// once every client has stopped (nullopt when the line is missing).
+std::optional<long long> unaccounted_mbufs(const std::string& server_output)
+{
+    static const std::regex re(R"(Mbuf pool: \d+ mbufs, \d+ in use, \d+ of them in the rings, (-?\d+) unaccounted for)");
+    std::smatch m;
+    if (!std::regex_search(server_output, m, re))
+        return std::nullopt;
+    return std::stoll(m[1]);
+}
+
 // Mbufs client N handed back through its return ring, from the server's last words.
 unsigned long long handed_back(const std::string& server_output, unsigned client)
 {
@@ -216,6 +227,8 @@ TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
     EXPECT_GT(handed_back(out, 0), t0.tx / 4) << out;
     EXPECT_GT(handed_back(out, 1), t1.tx / 4) << out;
     EXPECT_NE(handed_back(out, 0), ~0ULL);
+    // Not one mbuf lost or handed out twice on the way round.
+    EXPECT_EQ(unaccounted_mbufs(out), 0) << out;
 }
 
 TEST(ClientServerMp, StatisticsWithASecondLcoreAndThroughTelemetry)
@@ -345,6 +358,13 @@ TEST(ClientServerMp, KilledClientRestartsAndTheOtherNeverStops)
     const auto screen = last_screen(server.output(), 2);
     ASSERT_TRUE(screen);
     expect_server_books_balance(*screen);
+    // Each kill may cost what the dead client held: a ring read (64), its TX
+    // buffers (2 x 32), a return batch (256), and its cache if it died inside
+    // a put (up to 768).
+    const auto lost = unaccounted_mbufs(server.output());
+    ASSERT_TRUE(lost) << server.output();
+    EXPECT_GE(*lost, 0);
+    EXPECT_LE(*lost, 10 * (64 + 64 + 256 + 768));
 }
 
 // One line "<program>: error: <text>" on stderr and exit code 1.
