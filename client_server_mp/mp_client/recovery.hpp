@@ -12,6 +12,19 @@
 
 namespace client_server_mp {
 
+// Moves a single-thread head back to its tail, for the side (producer or
+// consumer) of a ring whose only user was killed between the two updates.
+// Returns how many entries lay between them.
+inline unsigned rewind_head(rte_ring_headtail& side, uint32_t mask) noexcept
+{
+    const uint32_t head = side.head;
+    const uint32_t tail = side.tail;
+    if (head == tail || side.sync_type != RTE_RING_SYNC_ST)
+        return 0;
+    side.head = tail;
+    return (head - tail) & mask;
+}
+
 // A single-consumer dequeue first moves cons.head past the entries it takes,
 // copies them, then sets cons.tail = cons.head. A consumer killed between the
 // two leaves head ahead of tail: the next single consumer starts from head, so
@@ -20,12 +33,7 @@ namespace client_server_mp {
 // Moving head back to tail hands them to the new consumer. Returns how many.
 inline unsigned take_back_claimed_entries(rte_ring* ring) noexcept
 {
-    const uint32_t head = ring->cons.head;
-    const uint32_t tail = ring->cons.tail;
-    if (head == tail || ring->cons.sync_type != RTE_RING_SYNC_ST)
-        return 0;
-    ring->cons.head = tail;
-    return (head - tail) & ring->mask;
+    return rewind_head(ring->cons, ring->mask);
 }
 
 // A single-producer enqueue moves prod.head past the slots it fills, copies
@@ -37,12 +45,7 @@ inline unsigned take_back_claimed_entries(rte_ring* ring) noexcept
 // the pool, at most one batch). Returns how many.
 inline unsigned forget_unpublished_entries(rte_ring* ring) noexcept
 {
-    const uint32_t head = ring->prod.head;
-    const uint32_t tail = ring->prod.tail;
-    if (head == tail || ring->prod.sync_type != RTE_RING_SYNC_ST)
-        return 0;
-    ring->prod.head = tail;
-    return (head - tail) & ring->mask;
+    return rewind_head(ring->prod, ring->mask);
 }
 
 } // namespace client_server_mp

@@ -15,6 +15,8 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include <mp/burst.hpp>
+
 #include "../shared/port_info.hpp"
 
 namespace client_server_mp {
@@ -51,9 +53,7 @@ public:
         }
         for (unsigned i = 0; i < n; ++i) {
             const uint16_t out = route_[pkts[i]->port & port_mask];
-            Buffer& buffer = buffers_[out];
-            buffer.pkts[buffer.count++] = pkts[i];
-            if (buffer.count == BufferSize)
+            if (buffers_[out].push(pkts[i]))
                 flush(out);
         }
     }
@@ -61,9 +61,9 @@ public:
     void flush(uint16_t port) noexcept
     {
         Buffer& buffer = buffers_[port];
-        if (buffer.count == 0)
+        if (buffer.empty())
             return;
-        const uint16_t dropped = transmit_(port, buffer.pkts.data(), buffer.count);
+        const uint16_t dropped = transmit_(port, buffer.data(), buffer.count);
         const uint16_t sent = static_cast<uint16_t>(buffer.count - dropped);
         add(stats_.tx[port], sent);
         if (dropped != 0)
@@ -92,10 +92,7 @@ public:
     Transmit& transmit() noexcept { return transmit_; }
 
 private:
-    struct Buffer {
-        std::array<rte_mbuf*, BufferSize> pkts{};
-        uint16_t count = 0;
-    };
+    using Buffer = mp::Burst<BufferSize>;
 
     Transmit transmit_;
     volatile TxStats& stats_;

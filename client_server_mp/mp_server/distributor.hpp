@@ -17,6 +17,8 @@
 #include <array>
 #include <cstdint>
 
+#include <mp/burst.hpp>
+
 #include "../shared/config.hpp"
 
 namespace client_server_mp {
@@ -34,9 +36,7 @@ public:
     {
         unsigned next = next_;
         for (unsigned i = 0; i < n; ++i) {
-            Buffer& buffer = buffers_[next];
-            buffer.pkts[buffer.count++] = pkts[i];
-            if (buffer.count == BufferSize)
+            if (buffers_[next].push(pkts[i]))
                 flush(next);
             if (++next == clients_)
                 next = 0;
@@ -48,12 +48,12 @@ public:
     void flush(unsigned c) noexcept
     {
         Buffer& buffer = buffers_[c];
-        if (buffer.count == 0)
+        if (buffer.empty())
             return;
-        if (sink_.enqueue_bulk(c, buffer.pkts.data(), buffer.count) != 0) {
+        if (sink_.enqueue_bulk(c, buffer.data(), buffer.count) != 0) {
             counters_[c].rx.add(buffer.count);
         } else {
-            sink_.drop(buffer.pkts.data(), buffer.count);
+            sink_.drop(buffer.data(), buffer.count);
             counters_[c].rx_drop.add(buffer.count);
         }
         buffer.count = 0;
@@ -73,10 +73,7 @@ public:
     Sink& sink() noexcept { return sink_; }
 
 private:
-    struct Buffer {
-        std::array<T*, BufferSize> pkts{};
-        uint16_t count = 0;
-    };
+    using Buffer = mp::Burst<BufferSize, T>;
 
     Sink sink_;
     unsigned clients_;

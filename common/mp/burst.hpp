@@ -13,19 +13,21 @@
 
 namespace mp {
 
-template <uint16_t Capacity>
+// `T` is the packet type: rte_mbuf here; unit tests of code built on it use
+// any type of their own.
+template <uint16_t Capacity, typename T = rte_mbuf>
 struct Burst {
-    std::array<rte_mbuf*, Capacity> mbufs{};
+    std::array<T*, Capacity> mbufs{};
     uint16_t count = 0;
 
     // Adds a packet; returns true when the buffer is now full.
-    bool push(rte_mbuf* m) noexcept
+    bool push(T* m) noexcept
     {
         mbufs[count++] = m;
         return count == Capacity;
     }
     bool empty() const noexcept { return count == 0; }
-    rte_mbuf** data() noexcept { return mbufs.data(); }
+    T** data() noexcept { return mbufs.data(); }
 };
 
 // Sends `n` packets on (port, queue) and frees what the queue refuses.
