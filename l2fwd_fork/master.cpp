@@ -98,12 +98,12 @@ int slaves_command(const char*, const char*, rte_tel_data* data)
         if (entry == nullptr)
             return -1;
         rte_tel_data_start_dict(entry);
-        rte_tel_data_add_dict_u64(entry, "lcore", record.lcore.load());
-        rte_tel_data_add_dict_u64(entry, "launch_lcore", record.launch_lcore);
+        mp::telemetry_add(entry, "lcore", record.lcore.load());
+        mp::telemetry_add(entry, "launch_lcore", record.launch_lcore);
         rte_tel_data_add_dict_int(entry, "pid", record.pid.load());
         rte_tel_data_add_dict_string(entry, "state",
                                      state_name(static_cast<SlaveState>(record.state.load())));
-        rte_tel_data_add_dict_u64(entry, "restarts", record.restarts.load());
+        mp::telemetry_add(entry, "restarts", record.restarts.load());
         rte_tel_data_add_dict_string(entry, "rx_ports", port_list(record).c_str());
         rte_tel_data_add_dict_container(data, std::to_string(s).c_str(), entry, 0);
     }
@@ -148,14 +148,14 @@ int stats_command(const char*, const char*, rte_tel_data* data)
             u->in_use += rte_mempool_in_use_count(pool);
         },
         &usage);
-    rte_tel_data_add_dict_u64(data, "total_tx", total_tx);
-    rte_tel_data_add_dict_u64(data, "total_rx", total_rx);
-    rte_tel_data_add_dict_u64(data, "total_dropped", total_dropped);
-    rte_tel_data_add_dict_u64(data, "mempools", usage.pools);
-    rte_tel_data_add_dict_u64(data, "mbufs_in_use", usage.in_use);
-    rte_tel_data_add_dict_u64(data, "recoveries", view.recoveries);
-    rte_tel_data_add_dict_u64(data, "last_recovery_us", view.last_recovery_us);
-    rte_tel_data_add_dict_u64(data, "worst_recovery_us", view.worst_recovery_us);
+    mp::telemetry_add(data, "total_tx", total_tx);
+    mp::telemetry_add(data, "total_rx", total_rx);
+    mp::telemetry_add(data, "total_dropped", total_dropped);
+    mp::telemetry_add(data, "mempools", usage.pools);
+    mp::telemetry_add(data, "mbufs_in_use", usage.in_use);
+    mp::telemetry_add(data, "recoveries", view.recoveries);
+    mp::telemetry_add(data, "last_recovery_us", view.last_recovery_us);
+    mp::telemetry_add(data, "worst_recovery_us", view.worst_recovery_us);
     return 0;
 }
 

@@ -15,6 +15,19 @@ packages=(dpdk libdpdk-dev dpdk-dev dpdk-doc meson ninja-build libnuma-dev libgt
 
 say() { printf '==> %s\n' "$*"; }
 
+# Runs a step with its output in a log; if it fails, shows the end of the log
+# and the step's name, so that no failure is silent.
+step() {
+    local what=$1 log status=0
+    shift
+    log=$(mktemp "${TMPDIR:-/tmp}/mp-setup.XXXXXX")
+    "$@" >"$log" 2>&1 || status=$?
+    if [ "$status" -eq 0 ]; then rm -f "$log"; return 0; fi
+    tail -n 40 "$log" >&2
+    echo "setup: $what failed (exit $status; whole output in $log)" >&2
+    exit "$status"
+}
+
 need_root() {
     if [ "$(id -u)" -ne 0 ]; then
         echo "setup: $1 needs root: run this script as root (sudo)" >&2
@@ -29,8 +42,9 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
     need_root "installing ${missing[*]}"
     say "installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    step "apt-get update" apt-get update -qq
+    step "installing ${missing[*]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 pages=$(cat /proc/sys/vm/nr_hugepages)
@@ -53,7 +67,7 @@ fi
 
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     say "configuring $BUILD_DIR"
-    meson setup "$BUILD_DIR" "$top" ${MESON_ARGS:-} >/dev/null
+    step "meson setup $BUILD_DIR" meson setup "$BUILD_DIR" "$top" ${MESON_ARGS:-}
 fi
 say "building in $BUILD_DIR"
-ninja -C "$BUILD_DIR" >/dev/null
+step "building in $BUILD_DIR (ninja)" ninja -C "$BUILD_DIR"

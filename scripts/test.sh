@@ -14,8 +14,8 @@ if [ "$status" -eq 0 ] && [ "${MP_SANITIZE:-1}" = 1 ]; then
     asan_dir="$BUILD_DIR-asan"
     if [ ! -f "$asan_dir/build.ninja" ]; then
         say "configuring $asan_dir (sanitizers)"
-        meson setup "$asan_dir" "$top" -Db_sanitize=address,undefined -Dupstream_examples=disabled \
-            ${MESON_ARGS:-} >/dev/null
+        step "meson setup $asan_dir" meson setup "$asan_dir" "$top" -Db_sanitize=address,undefined \
+            -Dupstream_examples=disabled ${MESON_ARGS:-}
     fi
     say "running the unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

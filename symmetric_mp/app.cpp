@@ -67,7 +67,7 @@ int telemetry_stats(const char*, const char*, rte_tel_data* data)
             return;
         rte_tel_data_start_array(array, RTE_TEL_U64_VAL);
         for (unsigned proc = 0; proc < config.num_procs; ++proc)
-            rte_tel_data_add_array_u64(array, value_of(proc));
+            mp::telemetry_add(array, value_of(proc));
         rte_tel_data_add_dict_container(data, name, array, 0);
     };
     add_array("pid", [&](unsigned proc) {

@@ -95,18 +95,18 @@ int telemetry_stats(const char*, const char*, rte_tel_data* data)
     rte_tel_data_start_dict(data);
     for (const PortRow& port : snap.ports) {
         const std::string base = "port_" + std::to_string(port.id) + "_";
-        rte_tel_data_add_dict_u64(data, (base + "rx").c_str(), port.rx);
-        rte_tel_data_add_dict_u64(data, (base + "tx").c_str(), port.tx);
-        rte_tel_data_add_dict_u64(data, (base + "tx_drop").c_str(), port.tx_drop);
+        mp::telemetry_add(data, (base + "rx").c_str(), port.rx);
+        mp::telemetry_add(data, (base + "tx").c_str(), port.tx);
+        mp::telemetry_add(data, (base + "tx_drop").c_str(), port.tx_drop);
     }
     for (std::size_t c = 0; c < snap.clients.size(); ++c) {
         const std::string base = "client_" + std::to_string(c) + "_";
-        rte_tel_data_add_dict_u64(data, (base + "rx").c_str(), snap.clients[c].rx);
-        rte_tel_data_add_dict_u64(data, (base + "rx_drop").c_str(), snap.clients[c].rx_drop);
-        rte_tel_data_add_dict_u64(data, (base + "returned").c_str(),
+        mp::telemetry_add(data, (base + "rx").c_str(), snap.clients[c].rx);
+        mp::telemetry_add(data, (base + "rx_drop").c_str(), snap.clients[c].rx_drop);
+        mp::telemetry_add(data, (base + "returned").c_str(),
                                   stats_source.config->clients[c].returned.get());
-        rte_tel_data_add_dict_u64(data, (base + "tx").c_str(), snap.clients[c].tx);
-        rte_tel_data_add_dict_u64(data, (base + "tx_drop").c_str(), snap.clients[c].tx_drop);
+        mp::telemetry_add(data, (base + "tx").c_str(), snap.clients[c].tx);
+        mp::telemetry_add(data, (base + "tx_drop").c_str(), snap.clients[c].tx_drop);
     }
     return 0;
 }

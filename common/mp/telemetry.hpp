@@ -10,10 +10,31 @@
 #include <utility>
 
 #include <rte_telemetry.h>
+#include <rte_version.h>
 
 #include "log.hpp"
 
 namespace mp {
+
+// Unsigned values in a telemetry dictionary or array. DPDK 23.03 renamed the
+// u64 calls to _uint (24.11 deprecates the old names, 25.11 removes them);
+// this is the only place that knows.
+inline int telemetry_add(rte_tel_data* dict, const char* name, uint64_t value) noexcept
+{
+#if RTE_VERSION >= RTE_VERSION_NUM(23, 3, 0, 0)
+    return rte_tel_data_add_dict_uint(dict, name, value);
+#else
+    return rte_tel_data_add_dict_u64(dict, name, value);
+#endif
+}
+inline int telemetry_add(rte_tel_data* array, uint64_t value) noexcept
+{
+#if RTE_VERSION >= RTE_VERSION_NUM(23, 3, 0, 0)
+    return rte_tel_data_add_array_uint(array, value);
+#else
+    return rte_tel_data_add_array_u64(array, value);
+#endif
+}
 
 // Registers `path`; a failure only costs the command, so it is logged, not fatal.
 inline void register_telemetry(const char* path, telemetry_cb callback, const char* help) noexcept
@@ -28,7 +49,7 @@ inline int telemetry_dict(rte_tel_data* data,
 {
     rte_tel_data_start_dict(data);
     for (const auto& [name, value] : fields)
-        rte_tel_data_add_dict_u64(data, name, value);
+        telemetry_add(data, name, value);
     return 0;
 }
 
