@@ -492,7 +492,7 @@ private:
             // and the files EAL left for it.
             if (setup_.options.floating)
                 lcore_ids_.release(lcore, owner_tag(s));
-            remove_runtime_files(slot.result.pid);
+            mp::Eal::remove_runtime_files_of(slot.result.pid);
             if (asked)
                 mp::log(RTE_LOG_INFO, "slave %u stopped: lcore %u, pid %d, %s%s", s, lcore,
                         slot.result.pid, describe_end(slot.result).c_str(),
@@ -566,25 +566,6 @@ private:
         }
         mp::log(RTE_LOG_INFO, "ports%s stopped, given fresh mbuf pools and started in %.1f ms",
                 text.c_str(), to_ms(Clock::now() - start));
-    }
-
-    // A secondary that does not run rte_eal_cleanup() leaves its files in the
-    // runtime folder: its socket (mp_socket_<pid>_<tsc>) and its private memseg
-    // arrays (fbarray_memseg-..._<pid>).
-    static void remove_runtime_files(pid_t pid)
-    {
-        if (pid <= 0)
-            return;
-        const std::string socket = "mp_socket_" + std::to_string(pid) + "_";
-        const std::string suffix = "_" + std::to_string(pid);
-        std::error_code error;
-        for (const auto& file :
-             std::filesystem::directory_iterator(rte_eal_get_runtime_dir(), error)) {
-            const std::string name = file.path().filename().string();
-            if (name.starts_with(socket) ||
-                (name.starts_with("fbarray_") && name.ends_with(suffix)))
-                std::filesystem::remove(file.path(), error);
-        }
     }
 
     SharedState& shared_;

@@ -106,15 +106,6 @@ TEST(Ring, CreateErrorsNameTheRing)
               "cannot create ring 'UT_ODD' (17 slots): Invalid argument");
 }
 
-TEST(Ring, ResetEmptiesIt)
-{
-    auto ring = mp::Ring<Token>::create("UT_RESET", 16);
-    Token t{};
-    ASSERT_TRUE(ring.enqueue(&t));
-    ring.reset();
-    EXPECT_EQ(ring.count(), 0U);
-}
-
 TEST(Mempool, GetPutAndCounts)
 {
     auto pool = mp::Mempool<Token>::create("UT_POOL", 8, 0);

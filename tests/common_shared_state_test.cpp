@@ -255,7 +255,8 @@ TEST_F(LcoreCache, LengthBeyondTheFlushThresholdIsNeverTrusted)
 {
     rte_mempool_cache* cache = rte_mempool_default_cache(pool_.native(), dead_lcore);
     leave_in_dead_cache(cache->flushthresh + 1);
-    const mp::CacheRecovery got = mp::recover_lcore_cache(pool_, dead_lcore, false);
+    mp::LcoreClaim claim; // no put mark
+    const mp::CacheRecovery got = mp::recover_lcore_cache(claim, pool_, dead_lcore);
     EXPECT_EQ(got.returned, 0U);
     EXPECT_EQ(got.discarded, cache->flushthresh + 1);
 }

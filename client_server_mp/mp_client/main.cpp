@@ -22,7 +22,6 @@
 #include "../shared/port_info.hpp"
 #include "../shared/return_rings.hpp"
 #include "options.hpp"
-#include "recovery.hpp"
 #include "tx_buffers.hpp"
 
 namespace client_server_mp {
@@ -165,7 +164,7 @@ int run(int argc, char** argv)
     check_ports(*info, client);
     auto ring = mp::Ring<rte_mbuf>::lookup(client_ring_name(client));
     if (claims)
-        if (const unsigned n = take_back_claimed_entries(ring.native()))
+        if (const unsigned n = ring.take_back_claimed_entries())
             mp::log(RTE_LOG_INFO, "client %u: taking back %u packets a killed client had "
                                   "dequeued but not handled", client, n);
 
@@ -174,7 +173,7 @@ int run(int argc, char** argv)
     mp::Ring<rte_mbuf> return_ring;
     if (claims) {
         return_ring = mp::Ring<rte_mbuf>::lookup(return_ring_name(client));
-        if (const unsigned n = forget_unpublished_entries(return_ring.native()))
+        if (const unsigned n = return_ring.forget_unpublished_entries())
             mp::log(RTE_LOG_INFO, "client %u: forgetting %u mbufs a killed client was handing "
                                   "back", client, n);
     }

@@ -30,6 +30,7 @@
 #include <rte_errno.h>
 #include <rte_memory.h>
 
+#include "dpdk_internals.hpp"
 #include "error.hpp"
 #include "log.hpp"
 
@@ -94,6 +95,21 @@ public:
     // For a primary whose shared objects must outlive it (symmetric_mp: the other
     // processes keep forwarding, and a restarted one attaches to the same memory).
     void keep_shared_state_at_exit() noexcept { cleanup_at_exit_ = false; }
+
+    // Removes what secondary process `pid`, which ended without rte_eal_cleanup()
+    // (killed), left in this process's runtime folder: its request socket and
+    // its private memseg arrays. A kill -9 leaves them, and the folder would
+    // grow by a few files per death.
+    static void remove_runtime_files_of(pid_t pid) noexcept
+    {
+        if (pid <= 0)
+            return;
+        std::error_code error;
+        for (const auto& file :
+             std::filesystem::directory_iterator(rte_eal_get_runtime_dir(), error))
+            if (internals::is_secondary_runtime_file(file.path().filename().string(), pid))
+                std::filesystem::remove(file.path(), error);
+    }
 
     // The file EAL locks while a primary runs, as EAL itself computes it.
     static std::string config_path(const std::string& prefix)

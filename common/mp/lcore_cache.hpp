@@ -6,14 +6,16 @@
 // where the kill landed:
 //  - outside a put: the cache holds exactly the objects it counts; they go
 //    back to the pool (flush);
-//  - inside rte_mempool_do_generic_put: 22.11 raises cache->len before it
-//    copies the new pointers, and on a flush enqueues to the pool before it
-//    resets len, so the cache may hold stale or duplicate pointers. Using them
-//    could hand one mbuf out twice; they are dropped instead (discard: a loss
-//    of at most a cache's worth of objects).
+//  - inside a put (or a flush): the cache may count slots whose pointers were
+//    not written yet, or objects the put already handed to the pool's backend
+//    (docs/internals.rst derives this per DPDK release). Using them could hand
+//    one mbuf out twice; they are dropped instead (discard: a loss of at most
+//    a cache's worth of objects).
 // So the owner marks "inside a put" around the calls that put into the pool
 // (TX bursts, whose PMD frees sent mbufs, and frees), and the process that
-// takes the lcore over after the death reads the mark.
+// takes the lcore over after the death reads the mark. The recovery's own
+// flush is a put too, and is marked the same way: a recovery killed half-way
+// is recovered by the next owner.
 //
 //   mp::LcoreClaim& lc = table->lcore_owner[lcore];       // in a memzone
 //   if (lc.slot.claim(me).result == mp::ClaimResult::taken_over)
@@ -28,6 +30,8 @@
 #include <rte_mempool.h>
 
 #include "claim.hpp"
+#include "dpdk_internals.hpp"
+#include "kill_point.hpp"
 #include "mempool.hpp"
 
 namespace mp {
@@ -70,35 +74,41 @@ struct CacheRecovery {
     unsigned discarded = 0; // objects given up (possibly stale or duplicates)
 };
 
-// Puts right the per-lcore cache `lcore` of `pool` left by a dead owner that
-// was (`died_inside_put`) or was not inside a put. Only for the sole user of
-// that lcore id, i.e. right after taking its claim over.
+// Puts right the per-lcore cache `lcore` of `pool` left by a dead owner whose
+// put mark is `put_mark`; clears the mark for the new owner. Only for the sole
+// user of that lcore id, i.e. right after taking its claim over.
 template <typename T>
-CacheRecovery recover_lcore_cache(Mempool<T> pool, unsigned lcore, bool died_inside_put) noexcept
+CacheRecovery recover_lcore_cache(std::atomic<uint32_t>& put_mark, Mempool<T> pool,
+                                  unsigned lcore) noexcept
 {
     CacheRecovery result;
     rte_mempool_cache* cache = rte_mempool_default_cache(pool.native(), lcore);
-    if (cache == nullptr || cache->len == 0)
-        return result;
-    // A length above the flush threshold cannot come from a finished put.
-    if (died_inside_put || cache->len > cache->flushthresh) {
-        result.discarded = cache->len;
-        pool.discard_cache(lcore);
-    } else {
-        result.returned = cache->len;
-        pool.flush_cache(lcore);
+    if (cache != nullptr && cache->len != 0) {
+        if (put_mark.load(std::memory_order_acquire) != 0 ||
+            !internals::cache_length_possible(*cache)) {
+            result.discarded = cache->len;
+            MP_KILL_POINT("recovery.before_discard");
+            internals::cache_forget(*cache);
+        } else {
+            result.returned = cache->len;
+            // Flushing is a put into the backend: if we die in it, the next
+            // owner must find the mark and discard, not flush the same again.
+            const MempoolPutMark mark(put_mark);
+            MP_KILL_POINT("recovery.inside_flush_mark");
+            pool.flush_cache(lcore);
+            MP_KILL_POINT("recovery.flushed");
+            return result; // the mark is cleared on the way out
+        }
     }
+    put_mark.store(0, std::memory_order_release);
     return result;
 }
 
-// The same, reading the dead owner's mark from its lcore claim, which it then
-// clears for the new owner.
+// The same for an lcore claim, which holds its owner's put mark.
 template <typename T>
 CacheRecovery recover_lcore_cache(LcoreClaim& claim, Mempool<T> pool, unsigned lcore) noexcept
 {
-    const CacheRecovery result = recover_lcore_cache(pool, lcore, claim.died_inside_put());
-    claim.clear_put_mark();
-    return result;
+    return recover_lcore_cache(claim.in_mempool_put, pool, lcore);
 }
 
 } // namespace mp

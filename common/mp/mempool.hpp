@@ -15,6 +15,7 @@
 #include <rte_mempool.h>
 #include <rte_prefetch.h>
 
+#include "dpdk_internals.hpp"
 #include "error.hpp"
 #include "owned.hpp"
 
@@ -89,7 +90,7 @@ public:
     void discard_cache(unsigned lcore) noexcept
     {
         if (rte_mempool_cache* cache = rte_mempool_default_cache(pool_, lcore))
-            cache->len = 0;
+            internals::cache_forget(*cache);
     }
 
     rte_mempool* native() const noexcept { return pool_; }

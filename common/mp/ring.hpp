@@ -11,6 +11,7 @@
 #include <rte_lcore.h>
 #include <rte_ring.h>
 
+#include "dpdk_internals.hpp"
 #include "error.hpp"
 #include "owned.hpp"
 
@@ -81,10 +82,30 @@ public:
     bool empty() const noexcept { return rte_ring_empty(ring_) != 0; }
     const char* name() const noexcept { return ring_->name; }
 
-    // Empties the ring and resets its head/tail indices. Only safe while no
-    // process is using it; this is how a ring is recovered after a process died
-    // inside an enqueue or dequeue (its head and tail disagree for good then).
-    void reset() noexcept { rte_ring_reset(ring_); }
+    // Repairs for a ring whose sole consumer or sole producer was killed in
+    // the middle of a dequeue or enqueue, called by the process that replaces
+    // it before it uses the ring. Each returns how many entries it dealt
+    // with; 0 for a healthy ring or one whose side is not single-thread.
+    //
+    // A dequeue moves cons.head past the entries it takes, copies them, then
+    // moves cons.tail. A consumer killed in between leaves head ahead of
+    // tail: the next consumer would skip the entries in between (lost), and
+    // the producer cannot reuse their slots until tail moves. Moving head
+    // back to tail hands them to the new consumer.
+    unsigned take_back_claimed_entries() noexcept
+    {
+        return internals::rewind_head(ring_->cons, ring_->mask);
+    }
+    // An enqueue moves prod.head past the slots it fills, copies the entries,
+    // then moves prod.tail. A producer killed in between leaves head ahead of
+    // tail; the next producer's tail update would publish those slots too:
+    // half-written entries, or entries of an earlier lap, i.e. objects in use
+    // again. Moving head back to tail forgets them (the dead producer's batch
+    // is lost, never handed out twice).
+    unsigned forget_unpublished_entries() noexcept
+    {
+        return internals::rewind_head(ring_->prod, ring_->mask);
+    }
 
     rte_ring* native() const noexcept { return ring_; }
     explicit operator bool() const noexcept { return ring_ != nullptr; }

@@ -16,7 +16,6 @@
 
 #include "../harness/argv.hpp"
 #include "mp_client/options.hpp"
-#include "mp_client/recovery.hpp"
 #include "mp_client/tx_buffers.hpp"
 #include "mp_server/distributor.hpp"
 #include "mp_server/options.hpp"
@@ -319,8 +318,8 @@ TEST(RingRecovery, TakingBackHandsEveryEntryToTheNewConsumerInOrder)
     memory.enqueue_items();
     consumer_killed_inside_dequeue(memory.ring, 4);
 
-    EXPECT_EQ(take_back_claimed_entries(memory.ring), 4U);
-    EXPECT_EQ(take_back_claimed_entries(memory.ring), 0U) << "a healthy ring is left alone";
+    EXPECT_EQ(mp::Ring<int>(memory.ring).take_back_claimed_entries(), 4U);
+    EXPECT_EQ(mp::Ring<int>(memory.ring).take_back_claimed_entries(), 0U) << "a healthy ring is left alone";
     void* out[16];
     ASSERT_EQ(rte_ring_dequeue_burst(memory.ring, out, 16, nullptr), 10U);
     for (int i = 0; i < 10; ++i)
@@ -338,8 +337,8 @@ TEST(RingRecovery, ForgettingUnpublishedSlotsKeepsTheNextProducersBatchAlone)
 {
     RingMemory memory(16);
     producer_killed_inside_enqueue(memory.ring, 3);
-    EXPECT_EQ(forget_unpublished_entries(memory.ring), 3U);
-    EXPECT_EQ(forget_unpublished_entries(memory.ring), 0U) << "a healthy ring is left alone";
+    EXPECT_EQ(mp::Ring<int>(memory.ring).forget_unpublished_entries(), 3U);
+    EXPECT_EQ(mp::Ring<int>(memory.ring).forget_unpublished_entries(), 0U) << "a healthy ring is left alone";
     memory.enqueue_items();
     void* out[16];
     ASSERT_EQ(rte_ring_dequeue_burst(memory.ring, out, 16, nullptr), 10U)

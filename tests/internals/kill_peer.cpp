@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// The secondary process of the kill-point test. For each command on its
+// standard input it forks a child (a process of its own, sharing the hugepage
+// memory like any secondary), which sets up a scenario, stops, runs the
+// scenario's operation and stops again. The peer traces the child: it lets it
+// run a given number of instructions of the operation, one at a time, and then
+// kills it with SIGKILL, as a kill -9 landing exactly there would.
+//
+//   count <scenario>        ->  "steps T"   (instructions the operation takes)
+//   trial <scenario> <k>    ->  "killed k" or "finished" (the operation ended first)
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include <mp/all.hpp>
+
+#include "scenarios.hpp"
+
+namespace {
+
+using namespace kill_test;
+
+void stop_for_tracer() { std::raise(SIGSTOP); }
+
+// The child: a scenario between two stops. Never returns.
+[[noreturn]] void run_child(Scenario scenario)
+{
+    if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0)
+        _exit(10);
+    auto pool = mp::PktmbufPool::lookup(pool_name);
+    auto ring = mp::Ring<rte_mbuf>::lookup(ring_name);
+    State* state = mp::Memzone<State>::lookup(state_name).get();
+    const unsigned lcore = rte_lcore_id();
+    rte_mempool_cache* cache = rte_mempool_default_cache(pool.native(), lcore);
+    rte_mbuf* objs[512];
+
+    switch (scenario) {
+    case Scenario::put_fits:
+    case Scenario::put_flushes: {
+        // Exactly `cached` objects in our cache, a burst in hand.
+        const unsigned cached = cached_before(scenario);
+        if (rte_mempool_generic_get(pool.native(), reinterpret_cast<void**>(objs),
+                                    cached + burst, nullptr) != 0)
+            _exit(11);
+        rte_mempool_generic_put(pool.native(), reinterpret_cast<void**>(objs), cached, cache);
+        if (cache->len != cached)
+            _exit(12);
+        stop_for_tracer();
+        {
+            const mp::MempoolPutMark mark(state->lcores[lcore].in_mempool_put);
+            pool.put_bulk(objs + cached, burst);
+        }
+        break;
+    }
+    case Scenario::ring_enqueue:
+        if (rte_mempool_generic_get(pool.native(), reinterpret_cast<void**>(objs), burst,
+                                    nullptr) != 0)
+            _exit(11);
+        stop_for_tracer();
+        ring.enqueue_burst(objs, burst);
+        break;
+    case Scenario::ring_dequeue:
+        stop_for_tracer();
+        ring.dequeue_burst(objs, burst);
+        break;
+    case Scenario::recovery:
+        stop_for_tracer();
+        mp::recover_lcore_cache(state->lcores[dead_lcore], pool, dead_lcore);
+        break;
+    }
+    stop_for_tracer();
+    _exit(0);
+}
+
+// Runs the child up to `limit` instructions past its first stop (all of them
+// if limit < 0). Returns the instructions run and whether it reached its
+// second stop; the child is gone afterwards.
+struct Stepped {
+    long steps = 0;
+    bool finished = false;
+};
+
+Stepped step_child(Scenario scenario, long limit)
+{
+    std::fflush(stdout);
+    const pid_t child = fork();
+    if (child < 0)
+        throw mp::StartupError("fork failed");
+    if (child == 0)
+        run_child(scenario);
+
+    int status = 0;
+    if (waitpid(child, &status, 0) != child || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP)
+        throw mp::StartupError(mp::strprintf("the child did not reach its first stop (status %#x)",
+                                             status));
+    Stepped result;
+    while (limit < 0 || result.steps < limit) {
+        if (ptrace(PTRACE_SINGLESTEP, child, nullptr, nullptr) != 0 ||
+            waitpid(child, &status, 0) != child || !WIFSTOPPED(status))
+            throw mp::StartupError(mp::strprintf("single step %ld failed (status %#x)",
+                                                 result.steps, status));
+        if (WSTOPSIG(status) == SIGSTOP) {
+            result.finished = true;
+            break;
+        }
+        ++result.steps;
+    }
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    return result;
+}
+
+int run(int argc, char** argv)
+{
+    mp::Eal eal(argc, argv);
+    if (eal.primary())
+        throw mp::StartupError("kill_peer runs as a secondary process only");
+    std::printf("peer ready\n");
+    std::fflush(stdout);
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        std::istringstream words(line);
+        std::string command, name;
+        long k = -1;
+        words >> command >> name >> k;
+        Scenario scenario{};
+        if (command == "quit")
+            break;
+        if (!scenario_named(name, scenario))
+            throw mp::UsageError("unknown scenario '" + name + "'");
+        if (command == "count") {
+            const Stepped r = step_child(scenario, -1);
+            std::printf("steps %ld\n", r.steps);
+        } else if (command == "trial") {
+            const Stepped r = step_child(scenario, k);
+            if (r.finished)
+                std::printf("finished\n");
+            else
+                std::printf("killed %ld\n", r.steps);
+        } else {
+            throw mp::UsageError("unknown command '" + command + "'");
+        }
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    return mp::run_app("kill_peer", [&] { return run(argc, argv); });
+}

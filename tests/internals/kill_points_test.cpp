@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+// Kill a process inside each operation that rests on a DPDK internal
+// (mp/dpdk_internals.hpp), after every instruction of it (or, for long ones, a
+// dense sample of them), then recover as the programs do and account for
+// every object of the pool: it is in the pool, in the ring, or counted as lost
+// by the recovery or as the burst the dead process held, and never in two
+// places. The operations are DPDK's own inline code (rte_mempool_put_bulk,
+// rte_ring_*_burst) compiled against the installed release, and the suite's
+// recovery itself; this test process is the primary, kill_peer the secondary.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <mp/all.hpp>
+
+#include "process.hpp"
+#include "scenarios.hpp"
+
+using namespace mptest;
+using namespace kill_test;
+
+namespace {
+
+// This process as the primary of a prefix of its own, and the peer secondary.
+class Processes : public ::testing::Environment {
+public:
+    void SetUp() override
+    {
+        prefix_ = std::make_unique<DpdkPrefix>("kill");
+        words_ = {"kill_points_test", "--no-pci", "--file-prefix=" + prefix_->name(),
+                  "--lcores=0@0", "-m", "64", "--proc-type=primary", "--log-level=lib.eal:error"};
+        for (std::string& word : words_)
+            argv_.push_back(word.data());
+        eal_ = std::make_unique<mp::Eal>(static_cast<int>(argv_.size()), argv_.data());
+        state_ = mp::Memzone<State>::reserve(state_name);
+        const std::string lcores = std::to_string(peer_lcore) + "@1";
+        peer_ = std::make_unique<Process>(
+            args({{build_root() + "/tests/internals/kill_peer"},
+                  eal_args(*prefix_, lcores, {}, {"--proc-type=secondary",
+                                                  "--log-level=lib.eal:error"})}));
+        ASSERT_TRUE(peer_->expect("peer ready", 30s)) << peer_->output();
+    }
+    void TearDown() override
+    {
+        if (peer_) {
+            peer_->send_line("quit");
+            const auto exit = peer_->wait_exit(20s);
+            EXPECT_TRUE(exit && exit->code == 0) << peer_->output();
+            peer_.reset();
+        }
+        state_ = {};
+        eal_.reset();
+        prefix_.reset();
+    }
+
+    Process& peer() { return *peer_; }
+    const DpdkPrefix& prefix() const { return *prefix_; }
+    State& state() { return *state_.get(); }
+
+private:
+    std::unique_ptr<DpdkPrefix> prefix_;
+    std::vector<std::string> words_;
+    std::vector<char*> argv_;
+    std::unique_ptr<mp::Eal> eal_;
+    mp::Memzone<State>::Owner state_;
+    std::unique_ptr<Process> peer_;
+};
+
+Processes* g_processes = nullptr;
+
+// The shared objects of one trial, made afresh for it.
+struct Trial {
+    Scenario scenario;
+    mp::PktmbufPool::Owner pool;
+    mp::Ring<rte_mbuf>::Owner ring;
+
+    explicit Trial(Scenario s)
+        : scenario(s),
+          pool(mp::PktmbufPool::create(pool_name, pool_size, cache_size, "lf_stack", 64)),
+          ring(mp::Ring<rte_mbuf>::create(ring_name, ring_slots, RING_F_SP_ENQ | RING_F_SC_DEQ))
+    {
+        for (mp::LcoreClaim& lcore : g_processes->state().lcores)
+            lcore.clear_put_mark();
+        rte_mbuf* objs[512];
+        if (const unsigned queued = queued_before(s)) {
+            EXPECT_EQ(rte_mempool_generic_get(pool.native(), reinterpret_cast<void**>(objs),
+                                              queued, nullptr), 0);
+            EXPECT_EQ(ring.enqueue_burst(objs, queued), queued);
+        }
+        if (s == Scenario::recovery) {
+            // What a process on dead_lcore left: a cache of objects, no put mark.
+            const unsigned cached = cached_before(s);
+            EXPECT_EQ(rte_mempool_generic_get(pool.native(), reinterpret_cast<void**>(objs),
+                                              cached, nullptr), 0);
+            rte_mempool_generic_put(pool.native(), reinterpret_cast<void**>(objs), cached,
+                                    rte_mempool_default_cache(pool.native(), dead_lcore));
+        }
+    }
+
+    // What a program does when it replaces the dead process; returns the
+    // objects the recovery counted as given up.
+    unsigned recover()
+    {
+        State& state = g_processes->state();
+        switch (scenario) {
+        case Scenario::put_fits:
+        case Scenario::put_flushes:
+            return mp::recover_lcore_cache(state.lcores[peer_lcore], pool, peer_lcore)
+                .discarded;
+        case Scenario::ring_enqueue: {
+            ring.forget_unpublished_entries();
+            // The next producer's burst: it must publish its own entries only.
+            rte_mbuf* objs[burst];
+            EXPECT_EQ(rte_mempool_generic_get(pool.native(), reinterpret_cast<void**>(objs),
+                                              burst, nullptr), 0);
+            EXPECT_EQ(ring.enqueue_burst(objs, burst), burst);
+            return 0;
+        }
+        case Scenario::ring_dequeue:
+            ring.take_back_claimed_entries();
+            return 0;
+        case Scenario::recovery:
+            return mp::recover_lcore_cache(state.lcores[dead_lcore], pool, dead_lcore)
+                .discarded;
+        }
+        return 0;
+    }
+
+    // Objects the dead process may have held in its own memory: its burst;
+    // for a consumer, only the entries it had published as taken (its tail
+    // moved), since until then they are still the ring's. Read before recover().
+    unsigned held_privately()
+    {
+        switch (scenario) {
+        case Scenario::recovery: return 0;
+        case Scenario::ring_dequeue: return queued_before(scenario) - ring.count();
+        default: return burst;
+        }
+    }
+};
+
+struct Census {
+    unsigned found = 0;       // distinct objects in the pool or the ring
+    unsigned duplicates = 0;  // objects found twice
+    unsigned strangers = 0;   // pointers that are no object of the pool
+    unsigned lost() const { return pool_size - found; }
+};
+
+void note_object(rte_mempool*, void* arg, void* obj, unsigned)
+{
+    static_cast<std::set<void*>*>(arg)->insert(obj);
+}
+
+// Takes every object out of the backend, every cache and the ring, and counts.
+Census take_census(Trial& trial)
+{
+    rte_mempool* mp = trial.pool.native();
+    std::set<void*> members;
+    rte_mempool_obj_iter(mp, note_object, &members);
+    std::set<void*> seen;
+    Census census;
+    const auto saw = [&](void* obj) {
+        if (members.count(obj) == 0)
+            ++census.strangers;
+        else if (!seen.insert(obj).second)
+            ++census.duplicates;
+    };
+    void* obj = nullptr;
+    while (rte_mempool_ops_dequeue_bulk(mp, &obj, 1) == 0)
+        saw(obj);
+    for (unsigned lcore = 0; lcore < RTE_MAX_LCORE; ++lcore) {
+        rte_mempool_cache* cache = rte_mempool_default_cache(mp, lcore);
+        for (unsigned i = 0; i < cache->len; ++i)
+            saw(cache->objs[i]);
+    }
+    rte_mbuf* m = nullptr;
+    while (trial.ring.dequeue(m))
+        saw(m);
+    census.found = static_cast<unsigned>(seen.size());
+    return census;
+}
+
+std::string ask(const std::string& command)
+{
+    Process& peer = g_processes->peer();
+    peer.send_line(command);
+    const auto reply = peer.expect_regex(R"((steps -?\d+|killed \d+|finished)\n)", 60s);
+    return reply ? (*reply)[1] : "no reply; peer output:\n" + peer.output();
+}
+
+// Instruction counts at which to kill: every one for a short operation, an
+// even sample (with the first and last 40) for a long one.
+std::vector<long> kill_schedule(long total)
+{
+    constexpr long every_up_to = 400;
+    constexpr long samples = 300;
+    std::set<long> at;
+    for (long k = 0; k <= total; ++k)
+        if (total <= every_up_to || k < 40 || k > total - 40 || k % (total / samples) == 0)
+            at.insert(k);
+    return {at.begin(), at.end()};
+}
+
+class KillInside : public ::testing::TestWithParam<Scenario> {};
+
+TEST_P(KillInside, EveryInstructionLeavesThePoolAccountedFor)
+{
+    const Scenario scenario = GetParam();
+    const std::string name(name_of(scenario));
+    long total = 0;
+    {
+        Trial trial(scenario);
+        const std::string reply = ask("count " + name);
+        ASSERT_EQ(std::sscanf(reply.c_str(), "steps %ld", &total), 1) << reply;
+        ASSERT_GT(total, 0);
+    }
+    unsigned worst = 0, trials = 0;
+    unsigned long lost_sum = 0;
+    std::map<std::string, unsigned> outcomes;
+    for (const long k : kill_schedule(total)) {
+        Trial trial(scenario);
+        const std::string reply = ask("trial " + name + " " + std::to_string(k));
+        const bool finished = reply == "finished";
+        ASSERT_TRUE(finished || reply == "killed " + std::to_string(k)) << reply;
+        const unsigned held = trial.held_privately();
+        const unsigned discarded = trial.recover();
+        const Census census = take_census(trial);
+        ++trials;
+        worst = std::max(worst, census.lost());
+        lost_sum += census.lost();
+        ASSERT_EQ(census.duplicates, 0U) << name << ", killed after " << k << " instructions";
+        ASSERT_EQ(census.strangers, 0U) << name << ", killed after " << k << " instructions";
+        ASSERT_LE(census.lost(), discarded + held)
+            << name << ", killed after " << k << " instructions: objects missing that nobody "
+            << "counted as lost (" << discarded << " discarded by the recovery)";
+        // Before the operation and after it, the books are exact.
+        const unsigned dequeued = scenario == Scenario::ring_dequeue ? burst : 0;
+        if (k == 0) {
+            EXPECT_EQ(census.lost(), scenario == Scenario::recovery ? 0 : burst - dequeued)
+                << name << ": killed before the operation";
+        }
+        if (finished) {
+            EXPECT_EQ(census.lost(), dequeued) << name << ": killed after the operation";
+        }
+    }
+    std::printf("%s: %ld instructions, %u kills, mbufs lost per kill: mean %.1f, worst %u\n",
+                name.c_str(), total, trials, static_cast<double>(lost_sum) / trials, worst);
+}
+
+INSTANTIATE_TEST_SUITE_P(Internals, KillInside, ::testing::ValuesIn(all_scenarios),
+                         [](const auto& info) { return std::string(name_of(info.param)); });
+
+std::set<std::string> runtime_files()
+{
+    std::set<std::string> names;
+    for (const auto& file : std::filesystem::directory_iterator(rte_eal_get_runtime_dir()))
+        names.insert(file.path().filename().string());
+    return names;
+}
+
+// The names mp::internals::is_secondary_runtime_file knows are the ones this
+// DPDK release gives a secondary's files: a killed secondary leaves exactly
+// those, and removing them leaves the primary's and the other secondary's.
+TEST(RuntimeFiles, AKilledSecondarysFilesAreFoundAndRemoved)
+{
+    const std::set<std::string> before = runtime_files();
+    Process secondary(args({{build_root() + "/tests/internals/kill_peer"},
+                            eal_args(g_processes->prefix(), "4@1", {},
+                                     {"--proc-type=secondary", "--log-level=lib.eal:error"})}));
+    ASSERT_TRUE(secondary.expect("peer ready", 30s)) << secondary.output();
+    const pid_t pid = secondary.pid();
+    secondary.kill();
+
+    std::set<std::string> left;
+    for (const std::string& name : runtime_files())
+        if (before.count(name) == 0)
+            left.insert(name);
+    std::string listing;
+    for (const std::string& name : left)
+        listing += " " + name;
+    ASSERT_FALSE(left.empty()) << "a killed secondary leaves files behind";
+    for (const std::string& name : left)
+        EXPECT_TRUE(mp::internals::is_secondary_runtime_file(name, pid))
+            << name << " is not recognised as process " << pid << "'s (left:" << listing << ")";
+    EXPECT_TRUE(std::any_of(left.begin(), left.end(),
+                            [](const std::string& n) { return n.starts_with("mp_socket_"); }))
+        << "its request socket, left:" << listing;
+    EXPECT_TRUE(std::any_of(left.begin(), left.end(),
+                            [](const std::string& n) { return n.starts_with("fbarray_"); }))
+        << "its private memseg arrays, left:" << listing;
+
+    mp::Eal::remove_runtime_files_of(pid);
+    EXPECT_EQ(runtime_files(), before) << "exactly the dead secondary's files are removed";
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    ::testing::InitGoogleTest(&argc, argv);
+    g_processes = new Processes;
+    ::testing::AddGlobalTestEnvironment(g_processes); // gtest owns it
+    return RUN_ALL_TESTS();
+}
