@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Prepares this machine and builds the suite; safe to run again and again.
-#   - installs the Debian 12 packages the suite needs (as root, when missing)
+#   - installs the Debian packages the suite needs (Debian 12 or 13) (as root, when missing)
 #   - reserves 2 MiB hugepages (at least $MP_HUGEPAGES, default 1024) and mounts hugetlbfs
 #   - configures and builds with Meson/Ninja into $BUILD_DIR (default: build/)
 # Usage: scripts/setup.sh   (sourced by scripts/demo.sh and scripts/test.sh)
