@@ -6,6 +6,8 @@
 // recovery uses a real mempool in an in-process EAL.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -89,6 +91,48 @@ TEST(OwnerKey, NamesALiveProcessAndNotADeadOrReusedPid)
     EXPECT_FALSE(mp::is_alive(0));
     EXPECT_EQ(mp::owner_key(0), 0U);
     EXPECT_EQ(mp::owner_key(0x7ffffff0), 0U) << "above any pid_max";
+}
+
+// A child that has exited but is not reaped yet (a zombie) runs no more code:
+// the slot it held is free to take over.
+TEST(OwnerKey, AZombieIsNotAlive)
+{
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0)
+        _exit(0);
+    // Its key while it still may run, then wait (without reaping) for its end.
+    siginfo_t info{};
+    ASSERT_EQ(waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);
+    const mp::ProcessProbe zombie = mp::probe_process(child);
+    EXPECT_EQ(zombie.liveness, mp::Liveness::gone);
+    EXPECT_EQ(zombie.key, 0U);
+    EXPECT_FALSE(mp::is_alive((uint64_t{5} << 32) | static_cast<uint32_t>(child)));
+    waitpid(child, nullptr, 0);
+}
+
+// When /proc cannot be read for another reason than the process being gone
+// (here: no file descriptor left), a holder may run: never take it over.
+TEST(OwnerKey, AnUnreadableProcCountsAsAlive)
+{
+    const mp::OwnerKey parent = mp::owner_key(getppid());
+    ASSERT_NE(parent, 0U);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const rlimit few{3, 3}; // stdin, stdout, stderr: fopen gets EMFILE
+        if (setrlimit(RLIMIT_NOFILE, &few) != 0)
+            _exit(2);
+        mp::ClaimSlot slot;
+        slot.owner = parent;
+        const bool unknown = mp::probe_process(getppid()).liveness == mp::Liveness::unknown;
+        const bool held = slot.claim(parent + 1).result == mp::ClaimResult::held;
+        _exit(unknown && held ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "with /proc unreadable the live holder was taken over";
 }
 
 // ---- claim slots ------------------------------------------------------------------

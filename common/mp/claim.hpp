@@ -18,9 +18,12 @@
 // keep the slot held. No DPDK calls here: the tests drive slots in plain memory.
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include <sys/types.h>
@@ -34,39 +37,83 @@ using OwnerKey = uint64_t;
 
 inline pid_t pid_of(OwnerKey key) noexcept { return static_cast<pid_t>(key & 0xffffffffU); }
 
-// The key of the running process `pid`, or 0 if there is none.
-inline OwnerKey owner_key(pid_t pid) noexcept
+// What /proc says of a pid. `unknown` when it cannot be read for another reason
+// than the process being gone (too many open files, hidepid, another PID
+// namespace): such a process may well run, so it is never taken over.
+enum class Liveness { running, gone, unknown };
+
+struct ProcessProbe {
+    Liveness liveness = Liveness::gone;
+    OwnerKey key = 0; // when running
+};
+
+inline ProcessProbe probe_process(pid_t pid) noexcept
 {
     if (pid <= 0)
-        return 0;
+        return {};
     char path[64];
     std::snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(pid));
+    const auto failure = [] {
+        return errno == ENOENT || errno == ESRCH ? ProcessProbe{}
+                                                 : ProcessProbe{Liveness::unknown, 0};
+    };
     std::FILE* file = std::fopen(path, "r");
     if (file == nullptr)
-        return 0;
+        return failure();
     char line[1024];
+    errno = 0;
     const bool read = std::fgets(line, sizeof(line), file) != nullptr;
     std::fclose(file);
+    if (!read)
+        return failure();
     // The command name (field 2) may hold spaces and ')': after the last ')'
     // come state, ppid, ... and starttime is the 20th of those.
-    const char* rest = read ? std::strrchr(line, ')') : nullptr;
-    if (rest == nullptr)
-        return 0;
+    const char* rest = std::strrchr(line, ')');
+    char state = 0;
     unsigned long long start = 0;
-    if (std::sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+    if (rest == nullptr ||
+        std::sscanf(rest + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
                               "%*d %*d %*d %llu",
-                    &start) != 1)
-        return 0;
-    return (static_cast<uint64_t>(start & 0xffffffffU) << 32) | static_cast<uint32_t>(pid);
+                    &state, &start) != 2)
+        return {Liveness::unknown, 0};
+    // A zombie (Z) or a dying task (X) runs no more code: its effects on shared
+    // memory are final, whether or not its parent has reaped it yet.
+    if (state == 'Z' || state == 'X')
+        return {};
+    return {Liveness::running,
+            (static_cast<uint64_t>(start & 0xffffffffU) << 32) | static_cast<uint32_t>(pid)};
 }
 
-// This process's key (read from /proc each call: after fork() it is the child's).
-inline OwnerKey self_key() noexcept { return owner_key(getpid()); }
+// The key of the running process `pid`, or 0 if there is none (or it cannot be read).
+inline OwnerKey owner_key(pid_t pid) noexcept { return probe_process(pid).key; }
 
-// Whether the process a key names still runs (same pid, same start time).
+// This process's key (read from /proc each call: after fork() it is the child's).
+// Throws when /proc cannot tell it: an owner without a key could not be told
+// from a free slot.
+inline OwnerKey self_key()
+{
+    const ProcessProbe me = probe_process(getpid());
+    if (me.key == 0)
+        throw std::runtime_error(std::string("cannot read this process's start time from "
+                                             "/proc/self/stat (") +
+                                 std::strerror(errno) +
+                                 "): it names the owner of a shared slot; is /proc mounted?");
+    return me.key;
+}
+
+// Whether the process a key names may still run: yes if it runs with the same
+// start time, or if /proc cannot tell; no if it is gone or its pid was reused.
 inline bool is_alive(OwnerKey key) noexcept
 {
-    return key != 0 && owner_key(pid_of(key)) == key;
+    if (key == 0)
+        return false;
+    const ProcessProbe probe = probe_process(pid_of(key));
+    switch (probe.liveness) {
+    case Liveness::running: return probe.key == key;
+    case Liveness::unknown: return true;
+    case Liveness::gone: return false;
+    }
+    return true;
 }
 
 enum class ClaimResult {
@@ -122,5 +169,7 @@ struct ClaimSlot {
 };
 
 static_assert(std::is_standard_layout_v<ClaimSlot> && std::is_trivially_destructible_v<ClaimSlot>);
+// Shared between processes: only a lock-free atomic works across them.
+static_assert(std::atomic<OwnerKey>::is_always_lock_free);
 
 } // namespace mp

@@ -32,5 +32,7 @@ struct Counter {
 
 static_assert(std::is_standard_layout_v<Counter> && std::is_trivially_destructible_v<Counter>);
 static_assert(sizeof(Counter) == sizeof(uint64_t));
+// Shared between processes: only a lock-free atomic works across them.
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
 } // namespace mp

@@ -51,6 +51,7 @@ struct alignas(64) LcoreClaim {
 
 static_assert(std::is_standard_layout_v<LcoreClaim> &&
               std::is_trivially_destructible_v<LcoreClaim>);
+static_assert(std::atomic<uint32_t>::is_always_lock_free);
 
 // Sets the mark for its lifetime: two plain stores (and a compiler/CPU release
 // fence on the way in), so it costs nothing measurable per burst.
