@@ -294,15 +294,67 @@ def svg_chart(runs, info):
     return "\n".join(out) + "\n"
 
 
-BEGIN = ".. BEGIN RESULTS (written by bench/run.py --update-docs)"
-END = ".. END RESULTS"
+def release_of(dpdk_version):
+    """The DPDK release ("24.11") of a version string ("24.11.8")."""
+    return ".".join(str(dpdk_version).split(".")[:2])
+
+
+def begin_marker(release):
+    return ".. BEGIN RESULTS %s (written by bench/run.py --update-docs)" % release
+
+
+def end_marker(release):
+    return ".. END RESULTS %s" % release
+
+
+SIDE_BY_SIDE_BEGIN = ".. BEGIN SIDE BY SIDE (written by bench/run.py --update-docs)"
+SIDE_BY_SIDE_END = ".. END SIDE BY SIDE"
+
+
+def _replace_block(text, begin, end, block, path):
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise RuntimeError("%s has no block %s ... %s" % (path, begin, end))
+    return pattern.sub(lambda m: block, text)
+
+
+def side_by_side(docs_dir):
+    """One row per (benchmark, metric, against), one ratio column per DPDK
+    release whose summary is in docs_dir (perf_summary_<release>.csv)."""
+    releases, rows, order = [], {}, []
+    names = sorted(n for n in os.listdir(docs_dir)
+                   if n.startswith("perf_summary_") and n.endswith(".csv"))
+    for name in names:
+        release = name[len("perf_summary_"):-len(".csv")]
+        releases.append(release)
+        with open(os.path.join(docs_dir, name), newline="") as f:
+            for r in csv.DictReader(f):
+                key = (r["benchmark"], r["unit"], r["against"])
+                if key not in rows:
+                    rows[key] = {}
+                    order.append(key)
+                try:
+                    rows[key][release] = "%.3f" % float(r["ratio"])
+                except (TypeError, ValueError):
+                    rows[key][release] = "-"
+    out = [".. list-table::", "   :header-rows: 1", "",
+           "   * - Benchmark", "     - Metric", "     - Ours against"]
+    out += ["     - DPDK %s" % rel for rel in releases]
+    for key in order:
+        out += ["   * - %s" % key[0], "     - %s" % key[1], "     - %s" % (key[2] or "-")]
+        out += ["     - %s" % rows[key].get(rel, "-") for rel in releases]
+    return "\n".join(out)
 
 
 def update_docs(docs_dir, out_dir, info, summary, commands):
-    shutil.copy(os.path.join(out_dir, "summary.csv"), os.path.join(docs_dir, "perf_summary.csv"))
-    shutil.copy(os.path.join(out_dir, "throughput.svg"), os.path.join(docs_dir, "perf_throughput.svg"))
+    """Writes this release's results block of docs/performance.rst (and its CSV
+    and plot), then the side-by-side table of every release measured."""
+    release = release_of(info["dpdk"])
+    csv_name, svg_name = "perf_summary_%s.csv" % release, "perf_throughput_%s.svg" % release
+    shutil.copy(os.path.join(out_dir, "summary.csv"), os.path.join(docs_dir, csv_name))
+    shutil.copy(os.path.join(out_dir, "throughput.svg"), os.path.join(docs_dir, svg_name))
     block = "\n".join([
-        BEGIN, "",
+        begin_marker(release), "",
         "Measured %s on %s (%d CPUs), %s, DPDK %s, %s; TSC %.1f MHz; commit %s;"
         % (info["date"], info["host_cpu"], info["cpus"], info["os"], info["dpdk"], info["kernel"],
            info["tsc_hz"] / 1e6, info["commit"]),
@@ -310,16 +362,16 @@ def update_docs(docs_dir, out_dir, info, summary, commands):
         % (info["rounds"], info["duration_s"], info["load_before"], info["elapsed_s"]),
         "", "   " + info["command"], "",
         rst_table(summary), "",
-        ".. figure:: perf_throughput.svg", "",
-        "   Medians over all rounds: packet rate and TSC cycles per packet.", "",
+        ".. figure:: %s" % svg_name, "",
+        "   DPDK %s: medians over all rounds, packet rate and TSC cycles per packet." % release, "",
         "The processes each benchmark started (build folder paths; PREFIX is a fresh",
         "``--file-prefix`` per run)::", ""]
-        + ["   " + c for c in commands] + ["", END])
+        + ["   " + c for c in commands] + ["", end_marker(release)])
     path = os.path.join(docs_dir, "performance.rst")
     with open(path) as f:
         text = f.read()
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
-    if not pattern.search(text):
-        raise RuntimeError("%s has no results block (%s ... %s)" % (path, BEGIN, END))
+    text = _replace_block(text, begin_marker(release), end_marker(release), block, path)
+    table = "\n".join([SIDE_BY_SIDE_BEGIN, "", side_by_side(docs_dir), "", SIDE_BY_SIDE_END])
+    text = _replace_block(text, SIDE_BY_SIDE_BEGIN, SIDE_BY_SIDE_END, table, path)
     with open(path, "w") as f:
-        f.write(pattern.sub(lambda m: block, text))
+        f.write(text)

@@ -10,7 +10,7 @@ their medians. Python 3 standard library only.
     bench/run.py --quick    one round, short windows (under 2 minutes)
     bench/run.py --only symmetric_mp_1p,simple_mp --rounds 3
 
-Results go to bench/results/ (results.json, runs.csv, summary.csv,
+Results go to bench/results/<DPDK release>/ (results.json, runs.csv, summary.csv,
 throughput.svg, logs/); --update-docs also copies the summary and the plot to
 docs/ and rewrites the results block of docs/performance.rst.
 """
@@ -42,8 +42,8 @@ def parse_args(argv):
     ap.add_argument("--build-dir", default=os.environ.get("BUILD_DIR", os.path.join(TOP, "build")),
                     help="Meson build folder with our programs and the upstream examples "
                          "(default: $BUILD_DIR, else build/)")
-    ap.add_argument("--out", default=os.path.join(TOP, "bench", "results"),
-                    help="where results and logs are written (default: bench/results/)")
+    ap.add_argument("--out", help="where results and logs are written "
+                                  "(default: bench/results/<DPDK release>/)")
     ap.add_argument("--rounds", type=int, help="A/B rounds (default 5, --quick 1)")
     ap.add_argument("--duration", type=float, help="seconds measured per run (default 4, --quick 2)")
     ap.add_argument("--warmup", type=float, help="seconds between start-up and the first sample (default 1)")
@@ -146,13 +146,15 @@ def build(build_dir):
 
 def run(a):
     started = time.monotonic()
-    log_dir = os.path.join(a.out, "logs")
-    os.makedirs(log_dir, exist_ok=True)
     check_hugepages()
     if not a.no_build:
         build(a.build_dir)
     tsc = tsc_hz()
     info = machine_info(tsc)
+    if a.out is None:
+        a.out = os.path.join(TOP, "bench", "results", report.release_of(info["dpdk"]))
+    log_dir = os.path.join(a.out, "logs")
+    os.makedirs(log_dir, exist_ok=True)
     info["command"] = " ".join(["bench/run.py"] + [shlex.quote(x) for x in sys.argv[1:]])
     info.update(rounds=a.rounds, duration_s=a.duration, warmup_s=a.warmup)
     bins = scenarios.Binaries(a.build_dir)
@@ -208,7 +210,9 @@ def run(a):
     if a.update_docs:
         commands = scenarios.command_lines(bins) + interactive.command_lines(bins)
         report.update_docs(os.path.join(TOP, "docs"), a.out, info, summary, commands)
-        print("docs/performance.rst, docs/perf_summary.csv and docs/perf_throughput.svg updated")
+        rel = report.release_of(info["dpdk"])
+        print("docs/performance.rst (DPDK %s results, side-by-side table), docs/perf_summary_%s.csv "
+              "and docs/perf_throughput_%s.svg updated" % (rel, rel, rel))
     return 0
 
 

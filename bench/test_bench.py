@@ -93,22 +93,28 @@ class OutputTest(unittest.TestCase):
             self.assertIn(needle, texts)
 
     def test_rst_results_block_is_replaced(self):
-        info = {"date": "d", "host_cpu": "c", "cpus": 2, "os": "o", "dpdk": "22.11", "kernel": "k",
+        info = {"date": "d", "host_cpu": "c", "cpus": 2, "os": "o", "dpdk": "22.11.11", "kernel": "k",
                 "tsc_hz": 2e9, "commit": "abc", "rounds": 2, "duration_s": 4, "load_before": 0.1,
                 "elapsed_s": 10, "command": "bench/run.py"}
         with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as docs:
             summary = report.summarize(self.RUNS)
             report.write_all(out, info, self.RUNS, summary)
             with open(os.path.join(docs, "performance.rst"), "w") as f:
-                f.write("Title\n=====\n\n%s\nold\n%s\ntail\n" % (report.BEGIN, report.END))
+                f.write("Title\n=====\n\n%s\nold\n%s\nmid\n%s\nold 24\n%s\n%s\nold table\n%s\ntail\n"
+                        % (report.begin_marker("22.11"), report.end_marker("22.11"),
+                           report.begin_marker("24.11"), report.end_marker("24.11"),
+                           report.SIDE_BY_SIDE_BEGIN, report.SIDE_BY_SIDE_END))
             report.update_docs(docs, out, info, summary, ["symmetric_mp_1p ours proc0: x"])
             with open(os.path.join(docs, "performance.rst")) as f:
                 text = f.read()
             self.assertNotIn("\nold\n", text)
+            self.assertIn("\nold 24\n", text, "another release's block is left alone")
+            self.assertNotIn("\nold table\n", text)
             self.assertIn(".. list-table::", text)
             self.assertIn("symmetric_mp_1p ours proc0: x", text)
-            self.assertTrue(text.endswith(report.END + "\ntail\n"))
-            self.assertTrue(os.path.exists(os.path.join(docs, "perf_throughput.svg")))
+            self.assertIn("     - DPDK 22.11", text)
+            self.assertTrue(text.endswith(report.SIDE_BY_SIDE_END + "\ntail\n"))
+            self.assertTrue(os.path.exists(os.path.join(docs, "perf_throughput_22.11.svg")))
 
 
 class PieceTest(unittest.TestCase):

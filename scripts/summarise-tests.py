@@ -4,7 +4,9 @@
     tests: N passed, N failed, N skipped
 counting GoogleTest cases in the meson-logs/testlog.json files given. A test
 program that failed without naming a failed case (a crash, a timeout) counts
-as one failure; one that is not GoogleTest counts as one test."""
+as one failure; one that is not GoogleTest counts as one test (and its Python
+unittest skips as skips). With --fail-on-skip (CI) a skipped test makes the
+exit status 1: a test that did not run did not pass."""
 import json
 import re
 import sys
@@ -13,8 +15,11 @@ OK = re.compile(r"^\[       OK \] \S+ \(\d+ ms\)$", re.M)
 FAILED = re.compile(r"^\[  FAILED  \] \S+(, where .*)? \(\d+ ms\)$", re.M)
 SKIPPED = re.compile(r"^\[  SKIPPED \] \S+ \(\d+ ms\)$", re.M)
 
+UNITTEST_SKIPS = re.compile(r"^OK \(skipped=(\d+)\)$", re.M)
+
+fail_on_skip = "--fail-on-skip" in sys.argv[1:]
 passed = failed = skipped = 0
-for path in sys.argv[1:]:
+for path in [a for a in sys.argv[1:] if a != "--fail-on-skip"]:
     try:
         lines = open(path, encoding="utf-8").read().splitlines()
     except OSError:
@@ -29,5 +34,9 @@ for path in sys.argv[1:]:
             bad = 1
         elif ok + bad + skip == 0:  # not GoogleTest: the program counts once
             ok, skip = (0, 1) if test.get("result") == "SKIP" else (1, 0)
+            skip += sum(int(n) for n in UNITTEST_SKIPS.findall(out))
         passed, failed, skipped = passed + ok, failed + bad, skipped + skip
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+if fail_on_skip and skipped:
+    print(f"tests: {skipped} skipped, which counts as a failure here (CI)", file=sys.stderr)
+    sys.exit(1)
