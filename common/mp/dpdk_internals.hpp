@@ -82,14 +82,30 @@ inline void cache_forget(rte_mempool_cache& cache) noexcept
 
 // Whether `name` (a file in the runtime folder) belongs to secondary process
 // `pid` alone: its request socket "mp_socket_<pid>_<tsc in hex>" or one of its
-// private memseg arrays "fbarray_<primary's array name>_<pid>". A secondary
-// removes them in rte_eal_cleanup(); one killed leaves them behind.
+// private memseg arrays, "fbarray_<primary's array name>_<pid>" or, from the
+// stable releases 23.11.7, 24.11.5 and 25.11.1 on (upstream "eal/linux: fix
+// fbarray name collision in containers"), "..._<pid>_<tsc in hex>". Both array
+// forms are accepted on every release: the point release a program runs on can
+// be newer than the headers it was built with. A secondary removes these files
+// in rte_eal_cleanup(); one killed leaves them behind.
 inline bool is_secondary_runtime_file(std::string_view name, pid_t pid)
 {
-    const std::string id = std::to_string(pid);
-    const std::string socket = "mp_socket_" + id + "_";
-    return (name.starts_with(socket) && name.size() > socket.size()) ||
-           (name.starts_with("fbarray_") && name.ends_with("_" + id));
+    const std::string id = "_" + std::to_string(pid);
+    // "<id>_<hex digits>" at the start of `rest`, and nothing after.
+    const auto id_then_tsc = [&id](std::string_view rest) {
+        if (!rest.starts_with(id + "_") || rest.size() == id.size() + 1)
+            return false;
+        return rest.substr(id.size() + 1).find_first_not_of("0123456789abcdef") ==
+               std::string_view::npos;
+    };
+    if (name.starts_with("mp_socket"))
+        return id_then_tsc(name.substr(std::string_view("mp_socket").size()));
+    if (!name.starts_with("fbarray_"))
+        return false;
+    if (name.ends_with(id))
+        return true;
+    const auto at = name.rfind(id + "_");
+    return at != std::string_view::npos && id_then_tsc(name.substr(at));
 }
 
 } // namespace mp::internals

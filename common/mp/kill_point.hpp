@@ -2,11 +2,11 @@
 #pragma once
 // Named points where a test can have a process killed, deterministically:
 //
-//   MP_KILL_POINT("recovery.inside_flush_mark");
+//   MP_KILL_POINT("recovery.flushing");
 //
 // In a build with tests (Meson defines MP_KILL_POINTS there), a process whose
-// environment has MP_KILL_AT=<name> sends itself SIGKILL when it reaches that
-// point, exactly as a kill -9 from outside would land there. Elsewhere the
+// environment has MP_KILL_AT=<name>[,<name>...] sends itself SIGKILL when it
+// reaches one of those points, exactly as a kill -9 from outside would land. Elsewhere the
 // macro is empty. Points sit on start-up, recovery and exit paths only, never
 // on the per-packet path.
 
@@ -22,8 +22,15 @@ namespace mp {
 inline void kill_point(const char* name) noexcept
 {
     static const char* const wanted = std::getenv("MP_KILL_AT");
-    if (wanted != nullptr && std::strcmp(wanted, name) == 0)
-        std::raise(SIGKILL);
+    if (wanted == nullptr)
+        return;
+    const std::size_t length = std::strlen(name);
+    for (const char* at = wanted; (at = std::strstr(at, name)) != nullptr; at += length) {
+        const bool starts = at == wanted || at[-1] == ',';
+        const bool ends = at[length] == '\0' || at[length] == ',';
+        if (starts && ends)
+            std::raise(SIGKILL);
+    }
 }
 #define MP_KILL_POINT(name) ::mp::kill_point(name)
 #else

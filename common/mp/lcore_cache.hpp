@@ -88,14 +88,14 @@ CacheRecovery recover_lcore_cache(std::atomic<uint32_t>& put_mark, Mempool<T> po
         if (put_mark.load(std::memory_order_acquire) != 0 ||
             !internals::cache_length_possible(*cache)) {
             result.discarded = cache->len;
-            MP_KILL_POINT("recovery.before_discard");
+            MP_KILL_POINT("recovery.discarding");
             internals::cache_forget(*cache);
         } else {
             result.returned = cache->len;
             // Flushing is a put into the backend: if we die in it, the next
             // owner must find the mark and discard, not flush the same again.
             const MempoolPutMark mark(put_mark);
-            MP_KILL_POINT("recovery.inside_flush_mark");
+            MP_KILL_POINT("recovery.flushing");
             pool.flush_cache(lcore);
             MP_KILL_POINT("recovery.flushed");
             return result; // the mark is cleared on the way out
