@@ -41,9 +41,6 @@ constexpr unsigned mbuf_cache = 256;
 // ring driver can (a producer killed between its head and tail update).
 constexpr const char* mbuf_pool_driver = "lf_stack";
 
-// Longer than any healthy start-up (EAL, a 64K-mbuf pool, up to 9 s of link wait).
-constexpr std::chrono::seconds startup_limit{20};
-
 // What the telemetry callback reports (callbacks take no user pointer in 22.11).
 struct TelemetrySource {
     const SharedConfig* config = nullptr;
@@ -216,11 +213,8 @@ int run(int argc, char** argv)
 {
     // A process killed inside DPDK's start-up or a lookup can leave a shared
     // control-plane lock held; the next process to need it would wait forever.
-    mp::StartupWatchdog watchdog(
-        "symmetric_mp", startup_limit,
-        "a DPDK lock in the shared memory is held, most likely by a process that was killed "
-        "during its own start-up; the running processes are not affected, but new ones cannot "
-        "attach: stop them all and start the run again");
+    mp::Watchdog watchdog("symmetric_mp", "start-up", mp::default_startup_limit,
+                          mp::held_lock_hint);
     // A restarted process attaches on purpose to the memory a dead primary left.
     mp::Eal eal(argc, argv, {.require_live_primary = false});
     if (rte_eth_dev_count_avail() == 0)

@@ -137,6 +137,9 @@ void check_ports(const PortInfo& info, unsigned client)
 
 int run(int argc, char** argv)
 {
+    // A secondary killed during its start-up can leave a DPDK lock held in
+    // the shared memory: say so and exit rather than wait for it forever.
+    mp::Watchdog watchdog("mp_client", "start-up", mp::default_startup_limit, mp::held_lock_hint);
     mp::Eal eal(argc, argv);
     if (eal.primary())
         throw mp::StartupError(mp::strprintf(
@@ -186,6 +189,7 @@ int run(int argc, char** argv)
         tx.add_route(info->id[j], info->id[mp::paired_index(j)]);
 
     eal.mark_ready();
+    watchdog.done();
     std::printf("\nClient process %u handling packets\n[Press Ctrl-C to quit ...]\n", client);
 
     // Whatever waited in the ring (a restarted client) goes out first, as any packet.

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -188,6 +189,10 @@ unsigned live_clients(const Config& config)
 
 int run(int argc, char** argv)
 {
+    // Freeing the shared objects at exit may wait for a DPDK lock that a killed
+    // secondary left held: the exit is bounded. First here, so that it
+    // outlives every object below.
+    std::optional<mp::Watchdog> exit_watchdog;
     mp::Eal eal(argc, argv);
     if (!eal.primary())
         throw mp::StartupError("mp_server creates the shared objects and must be the primary "
@@ -261,6 +266,7 @@ int run(int argc, char** argv)
                   "cannot start the statistics lcore");
 
     forward(*info, distributor, refill, cache, !display_on_worker);
+    exit_watchdog.emplace("mp_server", "exit", mp::default_exit_limit, mp::held_lock_exit_hint);
 
     if (display_on_worker) {
         stop_display.store(true);

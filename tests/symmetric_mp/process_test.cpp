@@ -391,7 +391,7 @@ TEST(SymmetricMp, LockLeftByAProcessKilledInStartUpIsReportedNotAHang)
     Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
     ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
     {
-        Process holder(args({{build_root() + "/tests/symmetric_mp/smp_lock_holder"},
+        Process holder(args({{build_root() + "/tests/lock_holder"},
                              eal_args(prefix, "8@1", {}, {"--proc-type=secondary"})}));
         ASSERT_TRUE(holder.expect("memory lock held", 60s)) << holder.output();
         holder.kill();

@@ -12,7 +12,7 @@
 
 int main(int argc, char** argv)
 {
-    return mp::run_app("smp_lock_holder", [&] {
+    return mp::run_app("lock_holder", [&] {
         mp::Eal eal(argc, argv, {.require_live_primary = false});
         rte_mcfg_mem_write_lock();
         std::printf("memory lock held\n");
