@@ -52,17 +52,22 @@ struct ProcTable {
 
     // Takes every lcore id of `lcores` (each < RTE_MAX_LCORE) for `me`, or none
     // if a live process holds one of them. A compare-exchange per lcore: of two
-    // processes that start at once on one lcore, exactly one gets it.
+    // processes that start at once on one lcore, exactly one gets it. On a
+    // conflict each slot goes back to the state we found: a free one is freed,
+    // and one taken over from a dead process goes back to that dead owner, so
+    // that whoever takes it next still recovers the dead one's cache.
     template <typename IsAlive = bool (*)(mp::OwnerKey)>
     LcoreClaims claim_lcores(std::span<const unsigned> lcores, mp::OwnerKey me,
                              IsAlive alive = &mp::is_alive)
     {
         LcoreClaims result;
+        std::vector<mp::OwnerKey> previous(lcores.size(), 0);
         for (std::size_t i = 0; i < lcores.size(); ++i) {
             const mp::Claim claim = this->lcores[lcores[i]].slot.claim(me, alive);
+            previous[i] = claim.previous;
             if (claim.result == mp::ClaimResult::held) {
                 for (std::size_t j = 0; j < i; ++j)
-                    this->lcores[lcores[j]].slot.release(me);
+                    this->lcores[lcores[j]].slot.give_back(me, previous[j]);
                 result.conflict = LcoreConflict{lcores[i], proc_of(claim.previous),
                                                 claim.previous};
                 result.taken_over.clear();

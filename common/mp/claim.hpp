@@ -157,6 +157,14 @@ struct ClaimSlot {
         return owner.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
     }
 
+    // Undoes a claim of `self`'s that found `previous` (0: the slot was free;
+    // else a dead owner, whose slot then still shows that it died holding it).
+    bool give_back(OwnerKey self, OwnerKey previous) noexcept
+    {
+        OwnerKey expected = self;
+        return owner.compare_exchange_strong(expected, previous, std::memory_order_acq_rel);
+    }
+
     OwnerKey holder() const noexcept { return owner.load(std::memory_order_acquire); }
 
     // The holder's key if it still runs, else 0.

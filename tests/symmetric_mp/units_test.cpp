@@ -106,6 +106,30 @@ TEST(ProcTable, ReleaseByAnotherProcessLeavesTheSlot)
     EXPECT_EQ(table->procs[1].holder(), holder);
 }
 
+// A newcomer that takes over a dead process's lcore and then meets a live one
+// on another lcore backs off; the dead one's lcore must still read as a dead
+// owner's, so that the next process recovers its cache (a free slot would
+// let it use the dead one's cache, stale pointers and all).
+TEST(ProcTable, BackingOffLeavesADeadOwnersLcoreDueForRecovery)
+{
+    auto table = std::make_unique<ProcTable>();
+    const mp::OwnerKey dead = 4242, live = 5151, newcomer = 6161, next = 7171;
+    const auto alive = [&](mp::OwnerKey key) { return key != dead; };
+    table->lcores[1].slot.owner = dead;
+    table->lcores[2].slot.owner = live;
+
+    const unsigned both[] = {1, 2};
+    const LcoreClaims refused = table->claim_lcores(both, newcomer, alive);
+    ASSERT_TRUE(refused.conflict);
+    EXPECT_EQ(refused.conflict->lcore, 2U);
+    EXPECT_EQ(table->lcores[1].slot.holder(), dead) << "the dead owner, not a free slot";
+
+    const unsigned one[] = {1};
+    const LcoreClaims resumed = table->claim_lcores(one, next, alive);
+    EXPECT_FALSE(resumed.conflict);
+    EXPECT_EQ(resumed.taken_over, std::vector<unsigned>{1}) << "its cache is recovered";
+}
+
 TEST(ProcTable, SharedLcoreOfALiveProcessIsFoundAndNothingIsHeld)
 {
     auto table = std::make_unique<ProcTable>();
