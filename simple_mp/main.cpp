@@ -32,10 +32,17 @@ int run(int argc, char** argv)
     if (eal.primary())
         simple_mp::register_stats_command();
 
-    simple_mp::Sender sender(channel.send_ring(), channel.pool(), stats,
+    // The pool is used from the prompt's lcore and the receiver's: both are
+    // claimed, and a killed predecessor's caches put right.
+    const unsigned main_lcore = rte_get_main_lcore();
+    const unsigned receive_lcore = mp::worker_lcores().front();
+    std::atomic<uint32_t>& main_put_mark = channel.use_lcore(main_lcore);
+    std::atomic<uint32_t>& receive_put_mark = channel.use_lcore(receive_lcore);
+    simple_mp::Sender sender(channel.send_ring(), channel.pool(), main_put_mark, stats,
                              eal.primary() ? simple_mp::Sender::Side::primary
                                            : simple_mp::Sender::Side::secondary);
-    simple_mp::Receiver receiver(channel.receive_ring(), channel.pool(), stats, stdout);
+    simple_mp::Receiver receiver(channel.receive_ring(), channel.pool(), receive_put_mark, stats,
+                                 stdout);
     simple_mp::Commands commands(sender);
     simple_mp::Prompt prompt(commands.context(), "\nsimple_mp > ");
     eal.mark_ready();
@@ -48,7 +55,6 @@ int run(int argc, char** argv)
 
     // One receiver keeps the messages in the order they were sent; any further
     // worker lcores stay idle. It says "Starting core N" before the first prompt.
-    const unsigned receive_lcore = mp::worker_lcores().front();
     mp::check(rte_eal_remote_launch(&simple_mp::Receiver::main_loop, &receiver, receive_lcore),
               mp::strprintf("cannot start the receiver on lcore %u", receive_lcore));
     while (!receiver.started() && !mp::QuitFlag::raised())
@@ -57,8 +63,15 @@ int run(int argc, char** argv)
     rte_eal_mp_wait_lcore();
     // Buffers parked in our lcores' caches go back to the shared pool, where a
     // process started later with other lcore ids can get them.
-    channel.pool().flush_cache(rte_get_main_lcore());
-    channel.pool().flush_cache(receive_lcore);
+    // A flush is a put: under the marks, like every other.
+    {
+        const mp::MempoolPutMark mark(main_put_mark);
+        channel.pool().flush_cache(main_lcore);
+    }
+    {
+        const mp::MempoolPutMark mark(receive_put_mark);
+        channel.pool().flush_cache(receive_lcore);
+    }
     return 0;
 }
 

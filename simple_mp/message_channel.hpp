@@ -10,12 +10,31 @@
 //
 // The names and sizes are those of the upstream C example, so either side of
 // a pair may be the upstream program.
+//
+// Surviving kill -9: each ring has one producer and one consumer (one process
+// each way), so our primary creates them single-producer/single-consumer: a
+// process killed inside an enqueue or dequeue then leaves a state the next
+// user of that side can repair (mp::Ring), where a multi-thread ring would
+// make every later user spin. The pool uses the lock-free "lf_stack" driver,
+// which a kill cannot block. The repair is only exact for the sole user of a
+// side, so our primary also creates "SMP_CLAIMS": who runs the secondary side
+// and who holds each lcore id (the pool's per-lcore caches). The upstream
+// program creates no such memzone and takes no claims: with it, nothing is
+// repaired.
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 
 #include <cmdline_parse_string.h>
+#include <rte_config.h>
 
+#include <mp/claim.hpp>
+#include <mp/lcore_cache.hpp>
+#include <mp/log.hpp>
 #include <mp/mempool.hpp>
+#include <mp/memzone.hpp>
 #include <mp/ring.hpp>
 
 namespace simple_mp {
@@ -36,20 +55,112 @@ inline constexpr const char* message_pool_name = "MSG_POOL";
 inline constexpr unsigned ring_slots = 64; // holds 63 messages
 inline constexpr unsigned pool_messages = 1024;
 inline constexpr unsigned pool_cache = 32;
+inline constexpr unsigned ring_flags = RING_F_SP_ENQ | RING_F_SC_DEQ;
+inline constexpr const char* pool_driver = "lf_stack";
+
+inline constexpr const char* claims_name = "SMP_CLAIMS";
+inline constexpr uint32_t claims_magic = 0x534d5031; // "SMP1": layout version 1
+
+// Who uses what, in the memzone "SMP_CLAIMS" (our primary only).
+struct Claims {
+    uint32_t magic;
+    // The secondary side: consumer of PRI_2_SEC and producer of SEC_2_PRI.
+    // The primary side needs none: a primary is never replaced under a live
+    // secondary (a new primary starts afresh).
+    mp::ClaimSlot secondary;
+    // Per lcore id: who gets and puts on it, and whether it is inside a put.
+    mp::LcoreClaim lcore_owner[RTE_MAX_LCORE];
+};
+
+// This process's claims, held for its life: the secondary side (a secondary),
+// and the lcore ids it uses the pool from, each with its "inside a put" mark.
+class ChannelClaims {
+public:
+    ChannelClaims(Claims& claims, bool secondary_side) : claims_(claims), self_(mp::self_key())
+    {
+        if (claims.magic != claims_magic)
+            throw mp::StartupError(mp::strprintf("memzone '%s' has an unknown layout: is the "
+                                                 "primary another version of simple_mp?",
+                                                 claims_name));
+        if (secondary_side) {
+            const mp::Claim side = claims.secondary.claim(self_);
+            if (side.result == mp::ClaimResult::held)
+                throw mp::StartupError(mp::strprintf(
+                    "a secondary simple_mp is already running (process %d): only one process "
+                    "can receive from %s; quit it first",
+                    mp::pid_of(side.previous), primary_to_secondary));
+            holds_secondary_ = true;
+            took_over_ = side.result == mp::ClaimResult::taken_over;
+        }
+    }
+    ChannelClaims(const ChannelClaims&) = delete;
+    ChannelClaims& operator=(const ChannelClaims&) = delete;
+    ~ChannelClaims()
+    {
+        for (unsigned lcore = 0; lcore < RTE_MAX_LCORE; ++lcore)
+            if (holds_lcore_[lcore])
+                claims_.lcore_owner[lcore].slot.release(self_);
+        if (holds_secondary_)
+            claims_.secondary.release(self_);
+    }
+
+    // True when the secondary side's last holder was killed (its rings may
+    // need repair).
+    bool took_over_side() const noexcept { return took_over_; }
+
+    // Takes lcore id `lcore` for the pool's cache; a killed holder's cache is
+    // put right first. Returns its put mark.
+    std::atomic<uint32_t>& claim_lcore(unsigned lcore, mp::Mempool<Message> pool)
+    {
+        mp::LcoreClaim& claim = claims_.lcore_owner[lcore];
+        const mp::Claim taken = claim.slot.claim(self_);
+        if (taken.result == mp::ClaimResult::held)
+            throw mp::StartupError(mp::strprintf(
+                "lcore %u is already in use by process %d: give each simple_mp process its own "
+                "lcore ids (they share the message pool's per-lcore caches)",
+                lcore, mp::pid_of(taken.previous)));
+        holds_lcore_[lcore] = true;
+        if (taken.result == mp::ClaimResult::taken_over) {
+            const mp::CacheRecovery got = mp::recover_lcore_cache(claim, pool, lcore);
+            if (got.returned + got.discarded != 0)
+                mp::log(RTE_LOG_INFO,
+                        "lcore %u: process %d died holding %u messages in its pool cache: %s",
+                        lcore, mp::pid_of(taken.previous), got.returned + got.discarded,
+                        got.returned ? "returned them to the pool"
+                                     : "dropped them (it died inside a put)");
+        }
+        claim.clear_put_mark();
+        return claim.in_mempool_put;
+    }
+
+private:
+    Claims& claims_;
+    mp::OwnerKey self_;
+    bool holds_secondary_ = false;
+    bool took_over_ = false;
+    bool holds_lcore_[RTE_MAX_LCORE] = {};
+};
 
 class MessageChannel {
 public:
-    // Primary: creates both rings and the pool, and frees them at exit.
+    // Primary: creates both rings, the pool and the claims, and frees them at
+    // exit unless keep_at_exit() is called.
     static MessageChannel create()
     {
         MessageChannel channel;
-        channel.owned_send_ = mp::Ring<Message>::create(primary_to_secondary, ring_slots);
-        channel.owned_receive_ = mp::Ring<Message>::create(secondary_to_primary, ring_slots);
-        channel.owned_pool_ = mp::Mempool<Message>::create(message_pool_name, pool_messages,
-                                                           pool_cache, sizeof(Message));
+        channel.owned_send_ =
+            mp::Ring<Message>::create(primary_to_secondary, ring_slots, ring_flags);
+        channel.owned_receive_ =
+            mp::Ring<Message>::create(secondary_to_primary, ring_slots, ring_flags);
+        channel.owned_pool_ = mp::Mempool<Message>::create(
+            message_pool_name, pool_messages, pool_cache, sizeof(Message), 0,
+            static_cast<int>(rte_socket_id()), pool_driver);
+        channel.owned_claims_ = mp::Memzone<Claims>::reserve(claims_name);
+        channel.owned_claims_->magic = claims_magic;
         channel.send_ = channel.owned_send_;
         channel.receive_ = channel.owned_receive_;
         channel.pool_ = channel.owned_pool_;
+        channel.claims_ = std::make_unique<ChannelClaims>(*channel.owned_claims_, false);
         return channel;
     }
 
@@ -67,6 +178,28 @@ public:
                 "mempool '%s' holds %u-byte elements, simple_mp needs %zu: is the primary "
                 "another program?",
                 message_pool_name, channel.pool_.element_size(), sizeof(Message)));
+        if (rte_memzone_lookup(claims_name) != nullptr) {
+            // lookup() checks the memzone is large enough.
+            channel.claims_ = std::make_unique<ChannelClaims>(
+                *mp::Memzone<Claims>::lookup(claims_name), true);
+            // We are now the sole consumer of our receive ring and the sole
+            // producer of our send ring: what a killed predecessor left half
+            // done is ours to undo.
+            if (channel.claims_->took_over_side()) {
+                if (const unsigned n = channel.receive_.take_back_claimed_entries())
+                    mp::log(RTE_LOG_INFO, "%s: taking back %u messages a killed secondary had "
+                                          "taken but not printed",
+                            primary_to_secondary, n);
+                if (const unsigned n = channel.send_.forget_unpublished_entries())
+                    mp::log(RTE_LOG_INFO, "%s: forgetting %u messages a killed secondary was "
+                                          "sending",
+                            secondary_to_primary, n);
+            }
+        } else {
+            mp::log(RTE_LOG_WARNING, "no memzone '%s': the primary is not this simple_mp, so "
+                                     "a killed process's leftovers are not repaired",
+                    claims_name);
+        }
         return channel;
     }
 
@@ -77,6 +210,17 @@ public:
         (void)owned_send_.release();
         (void)owned_receive_.release();
         (void)owned_pool_.release();
+        (void)owned_claims_.release();
+    }
+
+    // The put mark for the pool's puts made on `lcore`, after taking that lcore
+    // id (a process that uses the pool from an lcore calls it once, at start).
+    // Without claims (an upstream primary) a mark of this process's own.
+    std::atomic<uint32_t>& use_lcore(unsigned lcore)
+    {
+        if (claims_)
+            return claims_->claim_lcore(lcore, pool_);
+        return unclaimed_marks_[lcore];
     }
 
     mp::Ring<Message> send_ring() const noexcept { return send_; }
@@ -90,9 +234,13 @@ private:
     mp::Ring<Message>::Owner owned_send_;
     mp::Ring<Message>::Owner owned_receive_;
     mp::Mempool<Message>::Owner owned_pool_;
+    mp::Memzone<Claims>::Owner owned_claims_;
     mp::Ring<Message> send_;
     mp::Ring<Message> receive_;
     mp::Mempool<Message> pool_;
+    std::unique_ptr<ChannelClaims> claims_; // our primary's only
+    std::unique_ptr<std::atomic<uint32_t>[]> unclaimed_marks_ =
+        std::make_unique<std::atomic<uint32_t>[]>(RTE_MAX_LCORE);
 };
 
 } // namespace simple_mp

@@ -4,11 +4,13 @@
 // ring, print each as one line, and return the buffers to the pool.
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
 #include <rte_lcore.h>
 
+#include <mp/lcore_cache.hpp>
 #include <mp/signals.hpp>
 
 #include "message_channel.hpp"
@@ -20,9 +22,11 @@ class Receiver {
 public:
     static constexpr unsigned burst_size = 32;
 
-    Receiver(mp::Ring<Message> ring, mp::Mempool<Message> pool, Stats& stats,
-             std::FILE* out) noexcept
-        : ring_(ring), pool_(pool), stats_(stats), out_(out)
+    // `put_mark` is the receiving lcore's "inside a pool put" mark (see
+    // MessageChannel::use_lcore).
+    Receiver(mp::Ring<Message> ring, mp::Mempool<Message> pool, std::atomic<uint32_t>& put_mark,
+             Stats& stats, std::FILE* out) noexcept
+        : ring_(ring), pool_(pool), put_mark_(put_mark), stats_(stats), out_(out)
     {}
 
     // Entry point for rte_eal_remote_launch(); `arg` is the Receiver.
@@ -58,7 +62,10 @@ public:
         const unsigned n = ring_.dequeue_burst(burst, burst_size);
         for (unsigned i = 0; i < n; ++i)
             print(lcore, *burst[i]);
-        pool_.put_bulk(burst, n);
+        if (n != 0) {
+            const mp::MempoolPutMark mark(put_mark_);
+            pool_.put_bulk(burst, n);
+        }
         Stats::add(stats_.received, n);
         return n;
     }
@@ -79,6 +86,7 @@ private:
 
     mp::Ring<Message> ring_;
     mp::Mempool<Message> pool_;
+    std::atomic<uint32_t>& put_mark_;
     Stats& stats_;
     std::FILE* out_;
     std::atomic<bool> started_{false};

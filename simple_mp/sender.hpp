@@ -10,7 +10,9 @@
 // exited, nobody reads the ring any more, and a message put there would be
 // lost without a word.
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -19,6 +21,7 @@
 #include <rte_eal.h>
 
 #include <mp/error.hpp>
+#include <mp/lcore_cache.hpp>
 #include <mp/signals.hpp>
 
 #include "message_channel.hpp"
@@ -42,9 +45,12 @@ public:
 
     enum class Side { primary, secondary };
 
-    Sender(mp::Ring<Message> ring, mp::Mempool<Message> pool, Stats& stats, Side side,
-           std::chrono::milliseconds patience = default_patience) noexcept
-        : ring_(ring), pool_(pool), stats_(stats), side_(side), patience_(patience)
+    // `put_mark` is the calling lcore's "inside a pool put" mark (see
+    // MessageChannel::use_lcore).
+    Sender(mp::Ring<Message> ring, mp::Mempool<Message> pool, std::atomic<uint32_t>& put_mark,
+           Stats& stats, Side side, std::chrono::milliseconds patience = default_patience) noexcept
+        : ring_(ring), pool_(pool), put_mark_(put_mark), stats_(stats), side_(side),
+          patience_(patience)
     {}
 
     SendStatus send(std::string_view text) noexcept
@@ -63,7 +69,7 @@ public:
         case SendStatus::empty:
             return "message not sent: nothing to send (usage: send <message>)";
         case SendStatus::too_long:
-            return mp::strprintf("message not sent: it has %zu characters, a %s buffer holds at "
+            return mp::strprintf("message not sent: it has %zu bytes, a %s buffer holds at "
                                  "most %zu",
                                  text.size(), pool_.name(), max_text_length);
         case SendStatus::pool_empty:
@@ -108,6 +114,7 @@ private:
                 return SendStatus::sent;
             const bool quitting = mp::QuitFlag::raised();
             if (quitting || std::chrono::steady_clock::now() >= give_up) {
+                const mp::MempoolPutMark mark(put_mark_);
                 pool_.put(message);
                 return quitting ? SendStatus::quitting : SendStatus::ring_full;
             }
@@ -116,6 +123,7 @@ private:
 
     mp::Ring<Message> ring_;
     mp::Mempool<Message> pool_;
+    std::atomic<uint32_t>& put_mark_;
     Stats& stats_;
     Side side_;
     std::chrono::milliseconds patience_;

@@ -7,6 +7,7 @@
 //   auto mbufs = mp::PktmbufPool::create("SMP_MBUF_POOL", 65536, 256); // packet buffers
 //   mp::LcoreCache<rte_mbuf> cache(mbufs, rte_lcore_id());             // this lcore's cache
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -31,15 +32,23 @@ public:
 
     // A pool of `count` objects of `element_size` bytes (sizeof(T) by default;
     // larger for variable-sized payloads such as simple_mp's message strings).
+    // `ops_name` picks the mempool driver, as for PktmbufPool (nullptr: DPDK's
+    // default, "ring_mp_mc").
     static Owner create(const std::string& name, unsigned count, unsigned cache_size,
                         unsigned element_size = sizeof(T), unsigned flags = 0,
-                        int socket = static_cast<int>(rte_socket_id()))
+                        int socket = static_cast<int>(rte_socket_id()),
+                        const char* ops_name = nullptr)
     {
-        rte_mempool* pool = rte_mempool_create(name.c_str(), count, element_size, cache_size, 0,
-                                               nullptr, nullptr, nullptr, nullptr, socket, flags);
+        rte_mempool* pool = ops_name == nullptr
+                                ? rte_mempool_create(name.c_str(), count, element_size,
+                                                     cache_size, 0, nullptr, nullptr, nullptr,
+                                                     nullptr, socket, flags)
+                                : create_by_ops(name, count, element_size, cache_size, socket,
+                                                flags, ops_name);
         if (pool == nullptr)
-            throw StartupError(strprintf("cannot create mempool '%s' (%u x %u bytes): %s",
+            throw StartupError(strprintf("cannot create mempool '%s' (%u x %u bytes%s%s): %s",
                                          name.c_str(), count, element_size,
+                                         ops_name ? ", driver " : "", ops_name ? ops_name : "",
                                          rte_strerror(rte_errno)));
         return Owner(Mempool(pool));
     }
@@ -97,6 +106,28 @@ public:
     explicit operator bool() const noexcept { return pool_ != nullptr; }
 
 private:
+    // rte_mempool_create() with the driver chosen before the pool is populated;
+    // nullptr with rte_errno set on failure.
+    static rte_mempool* create_by_ops(const std::string& name, unsigned count,
+                                      unsigned element_size, unsigned cache_size, int socket,
+                                      unsigned flags, const char* ops_name) noexcept
+    {
+        rte_mempool* pool = rte_mempool_create_empty(name.c_str(), count, element_size,
+                                                     cache_size, 0, socket, flags);
+        if (pool == nullptr)
+            return nullptr;
+        // Both return a negative errno.
+        int rc = rte_mempool_set_ops_byname(pool, ops_name, nullptr);
+        if (rc == 0)
+            rc = std::min(rte_mempool_populate_default(pool), 0);
+        if (rc != 0) {
+            rte_mempool_free(pool);
+            rte_errno = -rc;
+            return nullptr;
+        }
+        return pool;
+    }
+
     rte_mempool* pool_ = nullptr;
 };
 

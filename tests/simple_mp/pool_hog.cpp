@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 // A test secondary that empties simple_mp's message pool: it takes every free
-// MSG_POOL buffer, says how many, holds them until a line (or the end) arrives
+// MSG_POOL buffer, says how many (and how many distinct: a pool that hands one
+// buffer out twice is corrupt), holds them until a line (or the end) arrives
 // on stdin, then gives them back.
 //
 //   pool_hog <EAL args with --proc-type=secondary>
 #include <mp/all.hpp>
 
 #include <cstdio>
+#include <set>
 #include <vector>
 
 #include "message_channel.hpp"
@@ -21,6 +23,7 @@ int run(int argc, char** argv)
     while (simple_mp::Message* m = pool.get())
         held.push_back(m);
     std::printf("holding %zu buffers, %u left in the pool\n", held.size(), pool.available());
+    std::printf("distinct buffers: %zu\n", std::set(held.begin(), held.end()).size());
     int c = 0;
     while ((c = std::getchar()) != EOF && c != '\n') {
     }

@@ -9,14 +9,21 @@
 // mempool cache.
 #include <gtest/gtest.h>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <fstream>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "process.hpp"
@@ -196,6 +203,39 @@ TEST(SimpleMp, MessagesCrossBothWaysWithCommandsPipedIn)
     EXPECT_EQ(occurrences(primary.output() + secondary.output(), "error"), 0U);
 }
 
+// DPDK's line editor drops every byte from 0x80 up: "Atatürk" arrived as
+// "Atatrk". Typed at a terminal, UTF-8 must arrive byte for byte.
+TEST(SimpleMp, Utf8MessagesCrossBothWaysByteExactAtTheTerminal)
+{
+    DpdkPrefix prefix("smp_utf8");
+    Process primary(primary_args(prefix), Io::pty);
+    ASSERT_TRUE(ready(primary));
+    Process secondary(secondary_args(prefix), Io::pty);
+    ASSERT_TRUE(ready(secondary));
+
+    ASSERT_TRUE(delivers(primary, secondary, 3, "Atatürk", "\r\n"));
+    ASSERT_TRUE(delivers(secondary, primary, 1, "Ünïcødé, “quotes” and 🙂", "\r\n"));
+    // The longest message, in two-byte characters: 63 x "ü" and "x" = 127 bytes.
+    std::string longest;
+    for (int i = 0; i < 63; ++i)
+        longest += "ü";
+    longest += "x";
+    ASSERT_EQ(longest.size(), 127U);
+    ASSERT_TRUE(delivers(primary, secondary, 3, longest, "\r\n"));
+    // One byte more is refused, in one line, and nothing is sent.
+    primary.send_line("send " + longest + "y");
+    ASSERT_TRUE(primary.expect("message not sent: it has 128 bytes, a MSG_POOL buffer holds at "
+                               "most 127\r\n"))
+        << primary.output();
+    ASSERT_TRUE(delivers(primary, secondary, 3, "après", "\r\n"));
+
+    EXPECT_TRUE(quits(secondary));
+    EXPECT_TRUE(quits(primary));
+    EXPECT_EQ(occurrences(primary.output(), "message not sent"), 1U) << primary.output();
+    EXPECT_EQ(received(secondary.output(), 3),
+              (std::vector<std::string>{"Atatürk", longest, "après"}));
+}
+
 TEST(SimpleMp, SecondaryCanBeRestartedWhileThePrimaryRuns)
 {
     DpdkPrefix prefix("smp_restart");
@@ -308,6 +348,131 @@ TEST_F(SimpleMpPair, FiveThousandMessagesEachWayAllArriveInOrder)
     EXPECT_EQ(occurrences(secondary->output(), "not sent"), 0U);
 }
 
+// ------------------------------------------------------------ kill -9
+
+// The thread of `pid` that runs EAL worker lcore `lcore` ("lcore-worker-3" in
+// 22.11, "dpdk-worker3" in 24.11); -1 if none.
+pid_t worker_thread(pid_t pid, unsigned lcore)
+{
+    const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(tasks.c_str()), &closedir);
+    while (dir) {
+        const dirent* entry = readdir(dir.get());
+        if (entry == nullptr)
+            break;
+        std::ifstream file(tasks + "/" + entry->d_name + "/comm");
+        std::string comm;
+        std::getline(file, comm);
+        if (comm.find("worker") != std::string::npos && comm.ends_with(std::to_string(lcore)))
+            return static_cast<pid_t>(std::stol(entry->d_name));
+    }
+    return -1;
+}
+
+uint32_t read_u32(pid_t pid, uintptr_t address)
+{
+    uint32_t value = 0;
+    iovec local{&value, sizeof(value)};
+    iovec remote{reinterpret_cast<void*>(address), sizeof(value)};
+    return process_vm_readv(pid, &local, 1, &remote, 1, 0) == sizeof(value) ? value : 0;
+}
+
+// Runs thread `tid` of `pid` one instruction at a time (ptrace) until the
+// ring consumer's head and tail at `head` and `tail` differ, i.e. it is inside
+// a dequeue, and kills the process there (kill -9). False if that did not
+// happen before `give_up`.
+bool kill_inside_dequeue(pid_t pid, pid_t tid, uintptr_t head, uintptr_t tail,
+                         std::chrono::steady_clock::time_point give_up)
+{
+    int status = 0;
+    if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0 ||
+        ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0 ||
+        waitpid(tid, &status, __WALL) != tid)
+        return false;
+    for (long steps = 0; std::chrono::steady_clock::now() < give_up; ++steps) {
+        if (read_u32(pid, head) != read_u32(pid, tail)) {
+            ::kill(pid, SIGKILL);
+            // A traced thread stays until its tracer has seen it go.
+            while (waitpid(tid, &status, __WALL) == tid && !WIFEXITED(status) &&
+                   !WIFSIGNALED(status)) {
+            }
+            return true;
+        }
+        if (ptrace(PTRACE_SINGLESTEP, tid, nullptr, nullptr) != 0 ||
+            waitpid(tid, &status, __WALL) != tid || WIFEXITED(status) || WIFSIGNALED(status))
+            return false;
+    }
+    ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+    return false;
+}
+
+// A secondary killed (kill -9) in the middle of taking messages off PRI_2_SEC,
+// while messages flow both ways. On the upstream multi-producer/multi-consumer
+// rings its successor spun forever in its first dequeue; on single-producer/
+// single-consumer rings it takes the half-taken messages back, both directions
+// work again, and the pool hands no buffer out twice.
+TEST(SimpleMp, SecondaryKilledInsideARingOperationIsReplacedAndMessagesFlowAgain)
+{
+    DpdkPrefix prefix("smp_kill");
+    Process primary(primary_args(prefix), Io::pipe);
+    ASSERT_TRUE(ready(primary));
+    std::optional<Process> secondary(std::in_place, secondary_args(prefix), Io::pipe);
+    ASSERT_TRUE(ready(*secondary));
+    Process probe(args({{build_root() + "/tests/simple_mp/ring_probe"},
+                        eal_args(prefix, "5@0", {}, {"--proc-type=secondary"})}),
+                  Io::pipe);
+    const auto where = probe.expect_regex("consumer head (0x[0-9a-f]+) tail (0x[0-9a-f]+)\n", 30s);
+    ASSERT_TRUE(where) << probe.output();
+    ASSERT_TRUE(exits_cleanly(probe));
+    const pid_t receiver = worker_thread(secondary->pid(), 3);
+    ASSERT_GT(receiver, 0) << "no worker thread for lcore 3";
+
+    primary.write(send_commands("p", 2000));
+    secondary->write(send_commands("s", 300));
+    ASSERT_TRUE(secondary->expect("core 3: Received 'p-", 30s)) << secondary->output();
+    ASSERT_TRUE(kill_inside_dequeue(secondary->pid(), receiver, std::stoul((*where)[1], nullptr, 16),
+                                    std::stoul((*where)[2], nullptr, 16),
+                                    std::chrono::steady_clock::now() + 60s))
+        << "never caught the secondary inside a dequeue";
+    secondary.reset();
+
+    // Its successor takes over; each direction must carry a message again, in
+    // bounded time (the primary may still be sending its backlog).
+    secondary.emplace(secondary_args(prefix), Io::pipe);
+    ASSERT_TRUE(ready(*secondary, true));
+    EXPECT_NE(secondary->output().find("a killed secondary had taken but not printed"),
+              std::string::npos)
+        << secondary->output();
+    secondary->send_line("send after the kill");
+    EXPECT_TRUE(primary.expect("core 1: Received 'after the kill'\n", 60s))
+        << "the restarted secondary could not send; secondary:\n"
+        << secondary->output();
+    primary.send_line("send welcome back");
+    EXPECT_TRUE(secondary->expect("core 3: Received 'welcome back'\n", 60s))
+        << "the restarted secondary receives nothing; secondary:\n"
+        << secondary->output();
+    EXPECT_TRUE(quits(*secondary));
+
+    // The pool: no buffer twice, and no more lost than a kill can cost (the
+    // dead process's burst and message in hand, its two lcore caches if
+    // dropped) besides the primary's own two caches.
+    Process hog(args({{build_root() + "/tests/simple_mp/pool_hog"},
+                      eal_args(prefix, "4@0", {}, {"--proc-type=secondary"})}),
+                Io::pipe);
+    const auto held = hog.expect_regex("holding ([0-9]+) buffers", 30s);
+    ASSERT_TRUE(held) << hog.output();
+    const auto distinct = hog.expect_regex("distinct buffers: ([0-9]+)\n", 30s);
+    ASSERT_TRUE(distinct) << hog.output();
+    const unsigned long count = std::stoul((*held)[1]);
+    EXPECT_EQ(std::stoul((*distinct)[1]), count) << "the pool handed a buffer out twice";
+    EXPECT_LE(count, 1024U);
+    constexpr unsigned long cache_threshold = 48; // 1.5 x the cache size of 32
+    EXPECT_GE(count, 1024U - 4 * cache_threshold - 32 - 1) << hog.output();
+    hog.send_line("give them back");
+    EXPECT_TRUE(exits_cleanly(hog));
+    EXPECT_TRUE(quits(primary));
+}
+
 // ------------------------------------------------------------ refusals
 
 TEST_F(SimpleMpPair, TooLongMessagesAreRefusedWithAMessageAndTheNextOneGoes)
@@ -318,10 +483,10 @@ TEST_F(SimpleMpPair, TooLongMessagesAreRefusedWithAMessageAndTheNextOneGoes)
     // Longer than the line editor's 512-byte buffer: what it kept is still too long.
     primary->send_line("send " + std::string(600, 'z'));
     primary->send_line("send after");
-    ASSERT_TRUE(primary->expect("message not sent: it has 128 characters, a MSG_POOL buffer holds "
+    ASSERT_TRUE(primary->expect("message not sent: it has 128 bytes, a MSG_POOL buffer holds "
                                 "at most 127\n"))
         << primary->output();
-    ASSERT_TRUE(primary->expect_regex("message not sent: it has [0-9]+ characters, a MSG_POOL "
+    ASSERT_TRUE(primary->expect_regex("message not sent: it has [0-9]+ bytes, a MSG_POOL "
                                       "buffer holds at most 127\n"))
         << primary->output();
     ASSERT_TRUE(secondary->expect("core 3: Received 'after'\n")) << secondary->output();

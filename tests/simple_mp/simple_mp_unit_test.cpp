@@ -16,6 +16,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,7 @@ const auto* const g_env = mptest::InProcessEal::for_all_tests("simple_mp_unit", 
 struct PrimaryObjects : ::testing::Test {
     MessageChannel channel = MessageChannel::create();
     Stats stats;
+    std::atomic<uint32_t> put_mark{0};
 
     std::vector<std::string> drain(mp::Ring<Message> ring)
     {
@@ -97,7 +99,7 @@ TEST(MessageChannel, AttachWithoutAPrimarysObjectsNamesTheMissingRing)
 
 TEST_F(PrimaryObjects, SendPutsTheTextOnThePeersRing)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary);
+    Sender sender(channel.send_ring(), channel.pool(), put_mark, stats, Sender::Side::primary);
     EXPECT_EQ(sender.send("hello secondary"), SendStatus::sent);
     EXPECT_EQ(sender.send("two words"), SendStatus::sent);
     EXPECT_EQ(drain(channel.send_ring()),
@@ -109,13 +111,13 @@ TEST_F(PrimaryObjects, SendPutsTheTextOnThePeersRing)
 
 TEST_F(PrimaryObjects, TextOfExactly127CharactersFitsAnd128IsRefused)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary);
+    Sender sender(channel.send_ring(), channel.pool(), put_mark, stats, Sender::Side::primary);
     const std::string longest(127, 'x');
     const std::string too_long(128, 'y');
     EXPECT_EQ(sender.send(longest), SendStatus::sent);
     EXPECT_EQ(sender.send(too_long), SendStatus::too_long);
     EXPECT_EQ(sender.refusal(SendStatus::too_long, too_long),
-              "message not sent: it has 128 characters, a MSG_POOL buffer holds at most 127");
+              "message not sent: it has 128 bytes, a MSG_POOL buffer holds at most 127");
     EXPECT_EQ(sender.send(""), SendStatus::empty);
     EXPECT_EQ(drain(channel.send_ring()), std::vector<std::string>{longest});
     EXPECT_EQ(stats.sent, 1U);
@@ -125,7 +127,7 @@ TEST_F(PrimaryObjects, TextOfExactly127CharactersFitsAnd128IsRefused)
 
 TEST_F(PrimaryObjects, SendWaitsForRoomWhenThePeersRingIsFull)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary, 20s);
+    Sender sender(channel.send_ring(), channel.pool(), put_mark, stats, Sender::Side::primary, 20s);
     for (int i = 0; i < 63; ++i)
         ASSERT_EQ(sender.send("fill " + std::to_string(i)), SendStatus::sent);
     ASSERT_EQ(channel.send_ring().free_count(), 0U);
@@ -149,7 +151,7 @@ TEST_F(PrimaryObjects, SendWaitsForRoomWhenThePeersRingIsFull)
 
 TEST_F(PrimaryObjects, SendGivesUpWhenThePeersRingStaysFull)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary, 100ms);
+    Sender sender(channel.send_ring(), channel.pool(), put_mark, stats, Sender::Side::primary, 100ms);
     for (int i = 0; i < 63; ++i)
         ASSERT_EQ(sender.send("fill"), SendStatus::sent);
     EXPECT_EQ(sender.send("one too many"), SendStatus::ring_full);
@@ -167,7 +169,7 @@ TEST_F(PrimaryObjects, EmptyPoolIsRefusedWithAMessage)
     auto small = mp::Mempool<Message>::create("UT_SMALL_POOL", 4, 0, sizeof(Message));
     Message* taken[4];
     ASSERT_TRUE(small.get_bulk(taken, 4));
-    Sender sender(channel.send_ring(), small, stats, Sender::Side::primary);
+    Sender sender(channel.send_ring(), small, put_mark, stats, Sender::Side::primary);
     EXPECT_EQ(sender.send("no buffer"), SendStatus::pool_empty);
     EXPECT_EQ(sender.refusal(SendStatus::pool_empty, "no buffer"),
               "message not sent: message pool UT_SMALL_POOL is empty (4 of 4 buffers in use): "
@@ -184,11 +186,11 @@ TEST_F(PrimaryObjects, EmptyPoolIsRefusedWithAMessage)
 
 TEST_F(PrimaryObjects, ReceiverPrintsOneWholeLinePerMessageAndFreesTheBuffers)
 {
-    Sender peer(channel.receive_ring(), channel.pool(), stats, Sender::Side::primary);
+    Sender peer(channel.receive_ring(), channel.pool(), put_mark, stats, Sender::Side::primary);
     for (const char* text : {"first", "second one", "third"})
         ASSERT_EQ(peer.send(text), SendStatus::sent);
     CapturedOutput out;
-    Receiver receiver(channel.receive_ring(), channel.pool(), stats, out.file());
+    Receiver receiver(channel.receive_ring(), channel.pool(), put_mark, stats, out.file());
     EXPECT_EQ(receiver.poll(7), 3U);
     EXPECT_EQ(receiver.poll(7), 0U);
     EXPECT_EQ(out.text(), "core 7: Received 'first'\n"
@@ -205,12 +207,13 @@ TEST_F(PrimaryObjects, ReceiverNeverReadsPastAnUnterminatedBuffer)
     std::memset(m->text, 'z', sizeof(m->text)); // another program's bad message
     ASSERT_TRUE(channel.receive_ring().enqueue(m));
     CapturedOutput out;
-    Receiver receiver(channel.receive_ring(), channel.pool(), stats, out.file());
+    Receiver receiver(channel.receive_ring(), channel.pool(), put_mark, stats, out.file());
     EXPECT_EQ(receiver.poll(1), 1U);
     EXPECT_EQ(out.text(), "core 1: Received '" + std::string(128, 'z') + "'\n");
 }
 
-// The command table, driven through a cmdline that writes into a pipe.
+// The command table, driven as the prompt drives it (LineInput) through a
+// cmdline that writes into a pipe.
 class CommandLine {
 public:
     explicit CommandLine(cmdline_parse_ctx_t* context)
@@ -218,6 +221,7 @@ public:
         if (pipe2(out_, O_NONBLOCK | O_CLOEXEC) != 0)
             throw std::runtime_error("pipe");
         cl_ = cmdline_new(context, "> ", -1, out_[1]);
+        input_.emplace(cl_, out_[1], "> ");
     }
     ~CommandLine()
     {
@@ -227,7 +231,7 @@ public:
     // Types `line` and returns what the prompt printed for it.
     std::string type(const std::string& line)
     {
-        cmdline_in(cl_, line.data(), static_cast<int>(line.size()));
+        input_->feed(line);
         std::string text;
         char buf[4096];
         for (ssize_t n; (n = read(out_[0], buf, sizeof(buf))) > 0;)
@@ -238,11 +242,12 @@ public:
 private:
     int out_[2] = {-1, -1};
     cmdline* cl_ = nullptr;
+    std::optional<LineInput> input_;
 };
 
 TEST_F(PrimaryObjects, SendCommandTakesTheRestOfTheLineWithoutTrailingBlanks)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary);
+    Sender sender(channel.send_ring(), channel.pool(), put_mark, stats, Sender::Side::primary);
     Commands commands(sender);
     CommandLine cl(commands.context());
     cl.type("send hello\n");
@@ -250,24 +255,75 @@ TEST_F(PrimaryObjects, SendCommandTakesTheRestOfTheLineWithoutTrailingBlanks)
     EXPECT_EQ(drain(channel.send_ring()), (std::vector<std::string>{"hello", "two  words"}));
 }
 
+// cmdline's line editor drops every byte from 0x80 up: "Atatürk" used to go
+// out as "Atatrk".
+TEST_F(PrimaryObjects, Utf8TextIsSentByteExactAndEchoed)
+{
+    Sender sender(channel.send_ring(), channel.pool(), put_mark, stats, Sender::Side::primary);
+    Commands commands(sender);
+    CommandLine cl(commands.context());
+    const std::string echoed = cl.type("send Atatürk\n");
+    EXPECT_NE(echoed.find("send Atatürk\r\n"), std::string::npos) << echoed;
+    cl.type("send Ünïcødé with spaces, “quotes” and 🙂\r");
+    EXPECT_EQ(drain(channel.send_ring()),
+              (std::vector<std::string>{"Atatürk", "Ünïcødé with spaces, “quotes” and 🙂"}));
+}
+
+TEST_F(PrimaryObjects, Utf8TextOf127BytesFitsAnd128IsRefusedInOneLine)
+{
+    Sender sender(channel.send_ring(), channel.pool(), put_mark, stats, Sender::Side::primary);
+    Commands commands(sender);
+    CommandLine cl(commands.context());
+    std::string longest;
+    while (longest.size() < 126)
+        longest += "ü"; // two bytes each
+    longest += "x";
+    ASSERT_EQ(longest.size(), 127U);
+    cl.type("send " + longest + "\n");
+    const std::string refused = cl.type("send " + longest + "y\n");
+    EXPECT_NE(refused.find("\r\nmessage not sent: it has 128 bytes, a MSG_POOL buffer holds at "
+                           "most 127\n"),
+              std::string::npos)
+        << refused;
+    EXPECT_EQ(drain(channel.send_ring()), std::vector<std::string>{longest});
+    EXPECT_EQ(stats.refused, 1U);
+}
+
+TEST_F(PrimaryObjects, NonAsciiLineWithEditingKeysIsRefusedNotAltered)
+{
+    Sender sender(channel.send_ring(), channel.pool(), put_mark, stats, Sender::Side::primary);
+    Commands commands(sender);
+    CommandLine cl(commands.context());
+    // Backspace would rub out the editor's copy, which lacks the "ü".
+    const std::string out = cl.type("send Atatürk\x7f\x7fXY\n");
+    EXPECT_NE(out.find(std::string("\r\n") + LineInput::edited_refusal + "\n"), std::string::npos)
+        << out;
+    EXPECT_TRUE(channel.send_ring().empty());
+    // Recalled from the history, a non-ASCII line comes back whole.
+    cl.type("send Atatürk\n");
+    cl.type("\x1b[A\n");
+    EXPECT_EQ(drain(channel.send_ring()), (std::vector<std::string>{"Atatürk", "Atatürk"}));
+}
+
 TEST_F(PrimaryObjects, CommandErrorsAreOneLineEach)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary);
+    Sender sender(channel.send_ring(), channel.pool(), put_mark, stats, Sender::Side::primary);
     Commands commands(sender);
     CommandLine cl(commands.context());
     const std::string too_long = "send " + std::string(128, 'y') + "\n";
-    EXPECT_NE(cl.type(too_long).find("\r\nmessage not sent: it has 128 characters, a MSG_POOL "
+    EXPECT_NE(cl.type(too_long).find("\r\nmessage not sent: it has 128 bytes, a MSG_POOL "
                                      "buffer holds at most 127\n"),
               std::string::npos);
     EXPECT_NE(cl.type("send\n").find("Bad arguments\n"), std::string::npos);
     EXPECT_NE(cl.type("sned x\n").find("Command not found\n"), std::string::npos);
+    EXPECT_NE(cl.type("sénd x\n").find("Command not found\n"), std::string::npos);
     EXPECT_TRUE(channel.send_ring().empty());
     EXPECT_EQ(stats.refused, 1U);
 }
 
 TEST_F(PrimaryObjects, HelpListsTheCommands)
 {
-    Sender sender(channel.send_ring(), channel.pool(), stats, Sender::Side::primary);
+    Sender sender(channel.send_ring(), channel.pool(), put_mark, stats, Sender::Side::primary);
     Commands commands(sender);
     CommandLine cl(commands.context());
     const std::string out = cl.type("help\n");
