@@ -242,8 +242,11 @@ TEST(ClientServerMp, StatisticsWithASecondLcoreAndThroughTelemetry)
     ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
     EXPECT_GT(wait_for_screen_value(server, 1, client_tx(0), 0), 0U);
 
+    // dpdk-telemetry.py comes with dpdk-dev, which the suite installs: its
+    // absence is a failure, not a reason to leave the check out.
     const std::string telemetry = dpdk_tool("dpdk-telemetry.py");
-    if (!telemetry.empty()) {
+    ASSERT_FALSE(telemetry.empty()) << "dpdk-telemetry.py not found (package dpdk-dev)";
+    {
         Process query({"/bin/sh", "-c",
                        "echo /mp_server/stats | " + telemetry + " -f " + prefix.name()});
         ASSERT_TRUE(query.expect_regex(R"re("client_0_tx": [1-9])re", 60s)) << query.output();
