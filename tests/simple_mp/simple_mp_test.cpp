@@ -389,7 +389,7 @@ bool kill_inside_dequeue(pid_t pid, pid_t tid, uintptr_t head, uintptr_t tail,
         ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0 ||
         waitpid(tid, &status, __WALL) != tid)
         return false;
-    for (long steps = 0; std::chrono::steady_clock::now() < give_up; ++steps) {
+    while (std::chrono::steady_clock::now() < give_up) {
         if (read_u32(pid, head) != read_u32(pid, tail)) {
             ::kill(pid, SIGKILL);
             // A traced thread stays until its tracer has seen it go.
