@@ -239,6 +239,8 @@ void Process::read_loop()
             output_.append(buf, static_cast<std::size_t>(n));
             if (fds[i].fd == err_fd_)
                 errors_.append(buf, static_cast<std::size_t>(n));
+            else
+                standard_output_.append(buf, static_cast<std::size_t>(n));
             changed_.notify_all();
         }
     }
@@ -303,6 +305,12 @@ std::string Process::output() const
 {
     std::lock_guard lock(mutex_);
     return output_;
+}
+
+bool Process::expect_on_stdout(std::string_view text, std::chrono::milliseconds timeout)
+{
+    return wait_until(timeout,
+                      [&] { return standard_output_.find(text) != std::string::npos; });
 }
 
 std::string Process::errors() const

@@ -93,6 +93,11 @@ public:
     bool expect_count(std::string_view text, std::size_t times,
                       std::chrono::milliseconds timeout = 10s);
 
+    // Waits until `text` has appeared on stdout alone (no cursor): with pipes,
+    // stdout and stderr are read apart, so a line on stderr may land in the
+    // middle of a piece of stdout in output().
+    bool expect_on_stdout(std::string_view text, std::chrono::milliseconds timeout = 10s);
+
     std::string output() const; // stdout and stderr, as they arrived
     std::string errors() const; // stderr alone (Io::pipe only)
 
@@ -120,6 +125,7 @@ private:
     std::condition_variable changed_;
     std::string output_;
     std::string errors_;
+    std::string standard_output_;
     std::size_t cursor_ = 0;
     bool eof_ = false;
     std::thread reader_;
