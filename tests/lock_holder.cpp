@@ -1,21 +1,65 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-// Test helper: attaches as a secondary, takes DPDK's shared memory-hotplug lock
-// for writing and waits to be killed with it held, as a process killed in the
-// middle of its start-up can leave it.
-#include <cstdio>
+// Test helper: attaches as a secondary, takes one of DPDK's shared EAL locks and
+// waits to be killed with it held, as a process killed in the middle of its
+// start-up can leave it:
+//   lock_holder <EAL args>                    memory hotplug lock, for writing
+//                                             (a heap that grows), after start-up
+//   lock_holder <EAL args> -- --read-in-start-up
+//                                             memory hotplug lock, for reading,
+//                                             inside the start-up gate, as
+//                                             rte_eal_init() holds it while it
+//                                             maps the memory
+//   lock_holder <EAL args> -- --memzone-write-in-start-up
+//                                             memzone lock, for writing, inside
+//                                             the gate, as rte_eal_memzone_init()
+#include <sys/mman.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <string_view>
+
 #include <rte_eal_memconfig.h>
+#include <rte_rwlock.h>
 
 #include <mp/all.hpp>
+
+namespace {
+
+// The memzone lock has no API of its own: take it in the shared configuration.
+void take_memzone_lock_for_writing(const std::string& prefix)
+{
+    const int fd = open(mp::Eal::config_path(prefix).c_str(), O_RDWR);
+    void* mapped = fd < 0 ? MAP_FAILED
+                          : mmap(nullptr, sizeof(mp::internals::MemConfigHead),
+                                 PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (mapped == MAP_FAILED)
+        throw mp::StartupError("cannot map the shared configuration");
+    rte_rwlock_write_lock(&static_cast<mp::internals::MemConfigHead*>(mapped)->mlock);
+}
+
+} // namespace
 
 int main(int argc, char** argv)
 {
     return mp::run_app("lock_holder", [&] {
         mp::Eal eal(argc, argv, {.require_live_primary = false});
-        rte_mcfg_mem_write_lock();
-        std::printf("memory lock held\n");
+        const auto args = eal.app_args();
+        const std::string_view mode = args.empty() ? "" : args[0];
+        std::optional<mp::StartupGate> gate;
+        if (!mode.empty())
+            gate.emplace(mp::Eal::runtime_dir(eal.file_prefix()), std::chrono::seconds(20));
+        if (mode == "--read-in-start-up")
+            rte_mcfg_mem_read_lock();
+        else if (mode == "--memzone-write-in-start-up")
+            take_memzone_lock_for_writing(eal.file_prefix());
+        else if (mode.empty())
+            rte_mcfg_mem_write_lock();
+        else
+            throw mp::UsageError("unknown mode " + std::string(mode));
+        std::printf("lock held: %s\n", mode.empty() ? "memory, for writing" : mode.data() + 2);
+        std::fflush(stdout);
         while (true)
             pause();
         return 0;

@@ -19,6 +19,7 @@
 #include "port.hpp"
 #include "ring.hpp"
 #include "signals.hpp"
+#include "startup_gate.hpp"
 #include "telemetry.hpp"
 #include "usage.hpp"
 #include "watchdog.hpp"

@@ -10,7 +10,9 @@
 //  - mempool cache recovery: rte_mempool_do_generic_put's order of stores into
 //    a per-lcore cache (cache->len, cache->objs[], the backend enqueue);
 //  - runtime files: the names a secondary process gives the files it leaves in
-//    the runtime folder (its socket, its private memseg arrays).
+//    the runtime folder (its socket, its private memseg arrays);
+//  - the memory hotplug lock: where it lies in the shared configuration, and
+//    what a reader killed while holding it leaves in it.
 
 #include <rte_version.h>
 
@@ -18,7 +20,9 @@
 // rte_mempool_cache_flush (lib/mempool/rte_mempool.h), the single-thread head
 // and tail updates of rte_ring (lib/ring/rte_ring_*_pvt.h), and the names of
 // the secondary's mp socket (lib/eal/common/eal_common_proc.c) and private
-// fbarrays (lib/eal/linux/eal_memalloc.c); update docs/internals.rst; run the
+// fbarrays (lib/eal/linux/eal_memalloc.c), struct rte_mem_config
+// (lib/eal/common/eal_memcfg.h) up to memory_hotplug_lock, and rte_rwlock_t
+// (lib/eal/include/generic/rte_rwlock.h); update docs/internals.rst; run the
 // kill-point tests (meson test --suite internals); then add it here.
 #define MP_DPDK_RELEASE_IS(year, month) (RTE_VER_YEAR == (year) && RTE_VER_MONTH == (month))
 #if !(MP_DPDK_RELEASE_IS(22, 11) || MP_DPDK_RELEASE_IS(24, 11) || MP_DPDK_RELEASE_IS(25, 11))
@@ -27,12 +31,17 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include <rte_eal.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
+#include <rte_rwlock.h>
+#include <rte_spinlock.h>
+#include <rte_version.h>
 
 namespace mp::internals {
 
@@ -106,6 +115,52 @@ inline bool is_secondary_runtime_file(std::string_view name, pid_t pid)
         return true;
     const auto at = name.rfind(id + "_");
     return at != std::string_view::npos && id_then_tsc(name.substr(at));
+}
+
+// ---- EAL shared configuration ------------------------------------------------
+
+// The head of struct rte_mem_config, which is the start of the runtime folder's
+// "config" file that every process of a --file-prefix maps. 24.11 added
+// ethdev_lock before memory_hotplug_lock.
+struct MemConfigHead {
+    uint32_t magic; // RTE_MAGIC once the primary is initialised
+    uint32_t version; // RTE_VERSION of the primary
+    uint32_t nchannel;
+    uint32_t nrank;
+    rte_rwlock_t mlock;
+    rte_rwlock_t qlock;
+    rte_rwlock_t mplock;
+    rte_spinlock_t tlock;
+#if !MP_DPDK_RELEASE_IS(22, 11)
+    rte_spinlock_t ethdev_lock;
+#endif
+    rte_rwlock_t memory_hotplug_lock;
+};
+static_assert(sizeof(rte_rwlock_t) == sizeof(int32_t) && sizeof(rte_spinlock_t) == sizeof(int));
+
+// Whether `head` is a configuration this build may read: the primary finished
+// its initialisation and runs the same DPDK version.
+inline bool mem_config_usable(const MemConfigHead& head) noexcept
+{
+    return head.magic == RTE_MAGIC && head.version == RTE_VERSION;
+}
+
+// The lock word of an rte_rwlock_t: RTE_RWLOCK_READ per reader, plus the
+// RTE_RWLOCK_WRITE bit for a writer, plus RTE_RWLOCK_WAIT while a writer waits
+// for the readers to leave (readers do not enter while it is set).
+inline std::atomic_ref<int32_t> rwlock_word(rte_rwlock_t& lock) noexcept
+{
+    return std::atomic_ref<int32_t>(lock.cnt);
+}
+
+// Removes from `word` what a holder that died left in it, if it still reads
+// `left` (else returns false: someone alive changed it). A dead reader's
+// RTE_RWLOCK_READ stays forever; a dead waiting writer's RTE_RWLOCK_WAIT too.
+// Clearing WAIT is also safe for a writer that is alive and waiting: its loop
+// sees no reader and takes the lock again.
+inline bool release_dead_holders(std::atomic_ref<int32_t> word, int32_t left) noexcept
+{
+    return word.compare_exchange_strong(left, 0, std::memory_order_acq_rel);
 }
 
 } // namespace mp::internals

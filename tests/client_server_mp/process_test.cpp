@@ -428,7 +428,7 @@ TEST(ClientServerMp, ANewClientBlockedByAHeldDpdkLockGivesUpWithOneLine)
     {
         Process holder(args({{build_root() + "/tests/lock_holder"},
                              eal_args(prefix, "8@1", {}, {"--proc-type=secondary"})}));
-        ASSERT_TRUE(holder.expect("memory lock held", 60s)) << holder.output();
+        ASSERT_TRUE(holder.expect("lock held: memory, for writing", 60s)) << holder.output();
         holder.kill();
     }
     const auto started = std::chrono::steady_clock::now();
@@ -459,6 +459,42 @@ TEST(ClientServerMp, ANewClientBlockedByAHeldDpdkLockGivesUpWithOneLine)
                                    "in the shared memory is held"),
               std::string::npos)
         << server.errors();
+}
+
+// A secondary killed inside rte_eal_init() while it maps the memory leaves a
+// reader in DPDK's memory hotplug lock. The next one to start releases it, so
+// the server's exit, which frees memory under that lock, is not blocked.
+TEST(ClientServerMp, AProcessKilledInsideItsStartUpLeavesNoLockHeld)
+{
+    DpdkPrefix prefix("csmp_startkill");
+    Process server(server_cmd(prefix));
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
+    Process c0(client_cmd(prefix, "1@1", "0"));
+    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
+    pid_t holder_pid = 0;
+    {
+        Process holder(args({{build_root() + "/tests/lock_holder"},
+                             eal_args(prefix, "8@1", {}, {"--proc-type=secondary"}),
+                             {"--", "--read-in-start-up"}}));
+        ASSERT_TRUE(holder.expect("lock held: read-in-start-up", 60s)) << holder.output();
+        holder_pid = holder.pid();
+        holder.kill();
+    }
+    Process c1(client_cmd(prefix, "2@1", "1"));
+    ASSERT_TRUE(c1.expect("Client process 1 handling packets", 10s)) << c1.output();
+    EXPECT_NE(c1.output().find("APP: process " + std::to_string(holder_pid) +
+                               " was killed during its start-up holding the memory hotplug "
+                               "lock: released"),
+              std::string::npos)
+        << c1.output();
+    stop(c1);
+    stop(c0);
+    const auto asked = std::chrono::steady_clock::now();
+    server.signal(SIGINT);
+    const auto server_exit = server.wait_exit(10s);
+    ASSERT_TRUE(server_exit) << server.output();
+    EXPECT_EQ(server_exit->code, 0) << server.errors();
+    EXPECT_LE(std::chrono::steady_clock::now() - asked, 3s);
 }
 
 // One line "<program>: error: <text>" on stderr and exit code 1.

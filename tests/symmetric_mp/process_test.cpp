@@ -393,7 +393,7 @@ TEST(SymmetricMp, LockLeftByAProcessKilledInStartUpIsReportedNotAHang)
     {
         Process holder(args({{build_root() + "/tests/lock_holder"},
                              eal_args(prefix, "8@1", {}, {"--proc-type=secondary"})}));
-        ASSERT_TRUE(holder.expect("memory lock held", 60s)) << holder.output();
+        ASSERT_TRUE(holder.expect("lock held: memory, for writing", 60s)) << holder.output();
         holder.kill();
     }
     const std::string before = telemetry(prefix, "/symmetric_mp/stats");
@@ -408,6 +408,65 @@ TEST(SymmetricMp, LockLeftByAProcessKilledInStartUpIsReportedNotAHang)
     EXPECT_NE(telemetry(prefix, "/symmetric_mp/stats"), before) << "proc 0 stopped forwarding";
     const PortCounters c0 = stop(p0);
     expect_forwarded_and_balanced(c0, "proc 0");
+}
+
+// A secondary killed inside rte_eal_memzone_init() leaves the memzone lock held
+// for writing, which every memzone lookup and every later start-up waits for.
+// The next process to start finds the dead one behind the start-up gate and
+// releases it.
+TEST(SymmetricMp, AProcessKilledHoldingTheMemzoneLockInItsStartUpBlocksNobody)
+{
+    DpdkPrefix prefix("smp_mzlock");
+    Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    pid_t holder_pid = 0;
+    {
+        Process holder(args({{build_root() + "/tests/lock_holder"},
+                             eal_args(prefix, "8@1", {}, {"--proc-type=secondary"}),
+                             {"--", "--memzone-write-in-start-up"}}));
+        ASSERT_TRUE(holder.expect("lock held: memzone-write-in-start-up", 60s)) << holder.output();
+        holder_pid = holder.pid();
+        holder.kill();
+    }
+    Process p1(command(prefix, {.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"}));
+    ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 5s)) << p1.output();
+    EXPECT_NE(p1.output().find("APP: process " + std::to_string(holder_pid) +
+                               " was killed during its start-up holding the memzone lock: "
+                               "released"),
+              std::string::npos)
+        << p1.output();
+    ASSERT_TRUE(rx_grows(prefix, 1, 0));
+    stop_and_check(p1, "proc 1", p0, "proc 0");
+}
+
+// rte_eal_init() gives every process service tables in the shared heap, which
+// only rte_eal_cleanup() frees. Secondaries give them back at once: restarts,
+// killed or not, leave the heap as they found it (else each took 150 KB on
+// 22.11, and the heap had to grow in some later start-up, under the memory
+// hotplug lock, where a kill blocks everyone).
+TEST(SymmetricMp, RestartsLeaveTheSharedHeapAsTheyFoundIt)
+{
+    DpdkPrefix prefix("smp_heap");
+    Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    const auto allocated = [&prefix] {
+        static const std::regex field(R"("Alloc_size":\s*(\d+))");
+        const std::string reply = telemetry(prefix, "/eal/heap_info,0");
+        std::smatch m;
+        return std::regex_search(reply, m, field) ? std::stoll(m[1]) : -1LL;
+    };
+    const long long before = allocated();
+    ASSERT_GT(before, 0) << telemetry(prefix, "/eal/heap_info,0");
+    for (int restart = 0; restart < 4; ++restart) {
+        Process p1(command(prefix, {.lcores = "1@1", .proc_id = 1}));
+        ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
+        if (restart % 2 == 0)
+            p1.kill();
+        else
+            stop(p1);
+    }
+    EXPECT_EQ(allocated(), before) << "bytes of the shared heap taken by 4 restarts";
+    stop(p0);
 }
 
 // ------------------------------------------------------------------ refusals
