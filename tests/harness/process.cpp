@@ -6,6 +6,9 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -92,6 +95,8 @@ DpdkPrefix::DpdkPrefix(std::string_view tag)
 
 DpdkPrefix::~DpdkPrefix() { remove_files(); }
 
+std::string DpdkPrefix::runtime_dir() const { return mptest::runtime_dir(name_); }
+
 std::vector<std::string> DpdkPrefix::leftovers() const
 {
     std::vector<std::string> found;
@@ -100,7 +105,7 @@ std::vector<std::string> DpdkPrefix::leftovers() const
         for (const auto& entry : fs::directory_iterator(mount, ec))
             if (entry.path().filename().string().rfind(name_ + "map_", 0) == 0)
                 found.push_back(entry.path().string());
-    const std::string dir = runtime_dir(name_);
+    const std::string dir = runtime_dir();
     if (fs::exists(dir, ec))
         found.push_back(dir);
     return found;
@@ -396,6 +401,80 @@ std::optional<unsigned long long> last_number_after(const std::string& text,
     if (end == start)
         return std::nullopt;
     return value;
+}
+
+// ---- Telemetry ---------------------------------------------------------------
+
+Telemetry::Telemetry(const DpdkPrefix& prefix, std::chrono::milliseconds timeout)
+    : path_(prefix.runtime_dir() + "/dpdk_telemetry.v2"), timeout_(timeout)
+{
+}
+
+Telemetry::~Telemetry() { disconnect(); }
+
+std::string Telemetry::query(const std::string& command)
+{
+    if (fd_ < 0 && !connect_socket())
+        return {};
+    std::vector<char> buffer(64 * 1024);
+    if (::write(fd_, command.data(), command.size()) == static_cast<ssize_t>(command.size())) {
+        const ssize_t n = read(fd_, buffer.data(), buffer.size());
+        if (n > 0)
+            return std::string(buffer.data(), static_cast<std::size_t>(n));
+    }
+    disconnect(); // timed out or gone: the next query starts afresh
+    return {};
+}
+
+std::optional<unsigned long long> Telemetry::number(const std::string& command,
+                                                    const std::string& key)
+{
+    std::smatch m;
+    const std::string reply = query(command);
+    if (std::regex_search(reply, m, std::regex("\"" + key + "\":\\s*(\\d+)")))
+        return std::stoull(m[1]);
+    return std::nullopt;
+}
+
+std::optional<std::vector<unsigned long long>> Telemetry::numbers(const std::string& command,
+                                                                  const std::string& key)
+{
+    std::smatch m;
+    const std::string reply = query(command);
+    if (!std::regex_search(reply, m, std::regex("\"" + key + "\":\\s*\\[([0-9, ]*)\\]")))
+        return std::nullopt;
+    std::vector<unsigned long long> values;
+    std::istringstream in(m[1].str());
+    for (std::string item; std::getline(in, item, ',');)
+        values.push_back(std::stoull(item));
+    return values;
+}
+
+bool Telemetry::connect_socket()
+{
+    fd_ = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd_ < 0)
+        return false;
+    const timeval limit{.tv_sec = static_cast<time_t>(timeout_.count() / 1000),
+                        .tv_usec = static_cast<suseconds_t>(timeout_.count() % 1000 * 1000)};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path_.c_str());
+    char greeting[1024];
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        read(fd_, greeting, sizeof(greeting)) > 0)
+        return true;
+    disconnect();
+    return false;
+}
+
+void Telemetry::disconnect()
+{
+    if (fd_ >= 0)
+        close(fd_);
+    fd_ = -1;
 }
 
 } // namespace mptest

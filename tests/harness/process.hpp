@@ -46,6 +46,8 @@ public:
     DpdkPrefix& operator=(const DpdkPrefix&) = delete;
 
     const std::string& name() const { return name_; }
+    // Its runtime folder (where EAL keeps the config and the telemetry socket).
+    std::string runtime_dir() const;
     // Hugepage files and the runtime folder of this prefix that exist now.
     std::vector<std::string> leftovers() const;
     void remove_files() const;
@@ -130,6 +132,45 @@ private:
     bool eof_ = false;
     std::thread reader_;
 };
+
+// A client of the primary's telemetry socket, kept connected. query() returns
+// the JSON reply, or "" when the primary cannot be reached or takes longer
+// than `timeout` to answer.
+class Telemetry {
+public:
+    explicit Telemetry(const DpdkPrefix& prefix, std::chrono::milliseconds timeout = 2s);
+    ~Telemetry();
+    Telemetry(const Telemetry&) = delete;
+    Telemetry& operator=(const Telemetry&) = delete;
+
+    std::string query(const std::string& command);
+    // The unsigned number under "key" (the first one) in the reply to `command`.
+    std::optional<unsigned long long> number(const std::string& command, const std::string& key);
+    // The array under "key" in the reply to `command`.
+    std::optional<std::vector<unsigned long long>> numbers(const std::string& command,
+                                                           const std::string& key);
+
+private:
+    bool connect_socket();
+    void disconnect();
+
+    std::string path_;
+    std::chrono::milliseconds timeout_;
+    int fd_ = -1;
+};
+
+// Polls `condition` every `every` until it holds (true) or `timeout` passes (false).
+bool poll_until(std::chrono::milliseconds timeout, const auto& condition,
+                std::chrono::milliseconds every = 50ms)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
+        std::this_thread::sleep_for(every);
+    }
+    return true;
+}
 
 // Reads a number that follows `label` in the last occurrence of `label` in text.
 std::optional<unsigned long long> last_number_after(const std::string& text,
