@@ -38,21 +38,12 @@ TEST(SharedObjects, PrimaryAndSecondaryExchangeThroughRingsPoolAndMemzone)
         EXPECT_EQ(s->code, 0);
         EXPECT_NE(secondary.output().find("APP: Finished Process Init."), std::string::npos);
     }
-    prefix.remove_files();
-    EXPECT_TRUE(prefix.leftovers().empty());
 }
 
 // The process ends by itself, with exit code 1 and `line` on its standard error.
 ::testing::AssertionResult refused_with(Process& process, const std::string& line)
 {
-    const auto exit = process.wait_exit(20s);
-    if (!exit)
-        return ::testing::AssertionFailure() << "still running; output:\n" << process.output();
-    if (exit->code != 1 || process.errors().find(line) == std::string::npos)
-        return ::testing::AssertionFailure() << "exit code " << exit->code << ", signal "
-                                             << exit->signal << ", stderr:\n"
-                                             << process.errors();
-    return ::testing::AssertionSuccess();
+    return refused(process, "shared_objects_peer", line, 20s);
 }
 
 TEST(SharedObjects, SecondaryWithoutPrimarySaysSoInOneLine)

@@ -403,6 +403,51 @@ std::optional<unsigned long long> last_number_after(const std::string& text,
     return value;
 }
 
+::testing::AssertionResult refused(Process& p, std::string_view program, std::string_view text,
+                                   std::chrono::milliseconds timeout)
+{
+    const auto exit = p.wait_exit(timeout);
+    if (!exit)
+        return ::testing::AssertionFailure() << "still running after " << timeout.count()
+                                             << " ms:\n" << p.output();
+    const std::string errors = p.errors();
+    const std::string own = std::string(program) + ": ";
+    if (text.ends_with('\n'))
+        text.remove_suffix(1);
+    std::size_t own_lines = 0;
+    bool found = false;
+    std::istringstream lines(errors);
+    for (std::string line; std::getline(lines, line);)
+        if (line.starts_with(own)) {
+            ++own_lines;
+            found = found || line.find(text) != std::string::npos;
+        }
+    if (exit->code != 1 || own_lines != 1 || !found)
+        return ::testing::AssertionFailure()
+               << "exit code " << exit->code << " (signal " << exit->signal << "), " << own_lines
+               << " line(s) of its own, expected one with: " << text << "\nstderr:\n"
+               << errors;
+    return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult stops_on(Process& p, int sig, std::chrono::milliseconds limit, int code)
+{
+    const auto asked = std::chrono::steady_clock::now();
+    p.signal(sig);
+    const auto exit = p.wait_exit(limit);
+    if (!exit)
+        return ::testing::AssertionFailure() << "still running " << limit.count()
+                                             << " ms after signal " << sig << ":\n"
+                                             << p.output();
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - asked);
+    if (exit->code != code)
+        return ::testing::AssertionFailure() << "exit code " << exit->code << " (signal "
+                                             << exit->signal << ") after signal " << sig
+                                             << ", expected " << code << ":\n" << p.output();
+    return ::testing::AssertionSuccess() << "stopped in " << took.count() << " ms";
+}
+
 // ---- Telemetry ---------------------------------------------------------------
 
 Telemetry::Telemetry(const DpdkPrefix& prefix, std::chrono::milliseconds timeout)

@@ -13,6 +13,8 @@
 
 #include <sys/types.h>
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <initializer_list>
@@ -171,6 +173,15 @@ bool poll_until(std::chrono::milliseconds timeout, const auto& condition,
     }
     return true;
 }
+
+// The process ends within `timeout` with exit code 1, and its stderr holds
+// exactly one line of its own ("<program>: error: ..."), which contains `text`.
+::testing::AssertionResult refused(Process& p, std::string_view program, std::string_view text,
+                                   std::chrono::milliseconds timeout = 30s);
+
+// `sig` (SIGINT, SIGTERM) ends the process within `limit`, with exit code `code`.
+::testing::AssertionResult stops_on(Process& p, int sig, std::chrono::milliseconds limit,
+                                    int code = 0);
 
 // Reads a number that follows `label` in the last occurrence of `label` in text.
 std::optional<unsigned long long> last_number_after(const std::string& text,
