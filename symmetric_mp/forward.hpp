@@ -49,13 +49,20 @@ struct PortCacheUse {
     mp::internals::CacheUse tx;
 };
 
-// Found once, at start-up, from the ports' drivers.
+// Found once, at start-up, from the ports' drivers. The RX region also makes
+// room for the TX burst's puts: then it is made while the lcore holds no
+// packets, and a kill inside it loses only the chunk being put back.
 inline std::vector<PortCacheUse> port_cache_uses(std::span<const uint16_t> ports)
 {
+    using mp::internals::unbounded;
     std::vector<PortCacheUse> uses(ports.size());
-    for (std::size_t i = 0; i < ports.size(); ++i)
-        uses[i] = {mp::rx_cache_use(ports[i], burst_size),
-                   mp::tx_cache_use(ports[i], ports[mp::paired_index(i)], burst_size)};
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        PortCacheUse& use = uses[i];
+        use.rx = mp::rx_cache_use(ports[i], burst_size);
+        use.tx = mp::tx_cache_use(ports[i], ports[mp::paired_index(i)], burst_size);
+        if (use.rx.puts != unbounded && use.tx.puts != unbounded)
+            use.rx.puts += use.tx.puts;
+    }
     return uses;
 }
 
