@@ -84,16 +84,23 @@ void stop_for_tracer() { std::raise(SIGSTOP); }
         cache_mark.make_room(2 * burst);
         break;
     case Scenario::rx_get_put:
+        stop_for_tracer();
+        {
+            // As a driver's RX: fresh mbufs into its descriptor ring (shared
+            // memory, which outlives the process), then mbufs it held freed.
+            rte_mbuf* fresh[burst];
+            const mp::MempoolPutMark mark(cache_mark, {burst, burst});
+            get(reinterpret_cast<void**>(fresh), burst, cache);
+            ring.enqueue_burst(fresh, burst);
+            pool.put_bulk(objs + cached, burst);
+        }
+        break;
     case Scenario::rx_refills:
         rte_mempool_generic_put(pool.native(), table + cached, burst, nullptr);
         stop_for_tracer();
         {
-            // As memif's RX: a burst allocated, then what it did not fill freed.
-            const bool put_back = scenario == Scenario::rx_get_put;
-            const mp::MempoolPutMark mark(cache_mark, {burst, put_back ? burst : 0});
+            const mp::MempoolPutMark mark(cache_mark, {burst, 0});
             get(table, burst, cache);
-            if (put_back)
-                rte_mempool_generic_put(pool.native(), table, burst, cache);
         }
         break;
     case Scenario::ring_enqueue:

@@ -37,7 +37,8 @@ enum class Scenario {
     put_makes_room,  // the same into a cache holding 370: room is made first
     put_flushes,     // a put marked "use unknown" that makes the cache flush (370 cached)
     make_room,       // room made for 64 puts in a cache holding 370, nothing else held
-    rx_get_put,      // an RX-like region: a burst got from a cache holding 100, put back
+    rx_get_put,      // an RX-like region: a burst got from a cache holding 100 into the
+                     // ring, another burst put
     rx_refills,      // an RX-like get of a burst from a cache holding 10: it refills
     ring_enqueue,    // the sole producer enqueues a burst
     ring_dequeue,    // the sole consumer dequeues a burst (64 waiting)
@@ -84,11 +85,12 @@ inline constexpr unsigned max_lost(Scenario s)
     case Scenario::put_fits:
     case Scenario::put_fits_full:
     case Scenario::make_room:
-    case Scenario::rx_get_put:
     case Scenario::ring_enqueue:
     case Scenario::ring_dequeue: return burst;
-    // A chunk being put back while the burst waits in hand.
-    case Scenario::put_makes_room: return 2 * burst;
+    // A chunk being put back while the burst waits in hand; the gets the
+    // mark gives up with the burst to free in hand.
+    case Scenario::put_makes_room:
+    case Scenario::rx_get_put: return 2 * burst;
     // A kill inside the recovery's flush has the next one drop what is left.
     default: return pool_size;
     }
