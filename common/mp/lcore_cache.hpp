@@ -42,8 +42,9 @@
 
 namespace mp {
 
-// The claim of one lcore id and its owner's "inside a mempool put" mark. A
-// cache line each: the mark is written twice per burst by its owner alone.
+// The claim of one lcore id and its owner's cache mark (0 outside a marked
+// region, K + 1 inside one). A cache line each: the mark is written twice per
+// burst by its owner alone.
 struct alignas(64) LcoreClaim {
     ClaimSlot slot;
     std::atomic<uint32_t> in_mempool_put{0};
