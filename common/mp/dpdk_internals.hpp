@@ -29,7 +29,7 @@
 // kill-point tests (meson test --suite internals); then add it here.
 #define MP_DPDK_RELEASE_IS(year, month) (RTE_VER_YEAR == (year) && RTE_VER_MONTH == (month))
 #if !(MP_DPDK_RELEASE_IS(22, 11) || MP_DPDK_RELEASE_IS(24, 11) || MP_DPDK_RELEASE_IS(25, 11))
-#error "mp/dpdk_internals.hpp: this DPDK release was not verified (verified: 22.11, 24.11, 25.11). Re-verify the mempool cache put order (recovery of a dead process's cache), the rte_ring single producer/consumer head-tail order (ring repair) and the EAL runtime file names (clean-up after a dead secondary): see the comment above this line and docs/internals.rst"
+#error "mp/dpdk_internals.hpp: this DPDK release was not verified (verified: 22.11, 24.11, 25.11). Re-verify the mempool cache put, get and flush order and net_null's cache use per burst (recovery of a dead process's cache), the rte_ring single producer/consumer head-tail order (ring repair) and the EAL runtime file names (clean-up after a dead secondary): see the comment above this line and docs/internals.rst"
 #endif
 
 #include <sys/types.h>
