@@ -160,10 +160,9 @@ void recover_caches(SharedConfig& config, mp::PktmbufPool pool,
             mp::recover_lcore_cache(config.procs.lcores[lcore], pool, lcore);
         if (got.returned + got.discarded != 0)
             mp::log(RTE_LOG_INFO, "lcore %u: a process that died there left %u mbufs in its "
-                                  "mempool cache: %s",
-                    lcore, got.returned + got.discarded,
-                    got.returned ? "returned them to the pool"
-                                 : "dropped them (it died inside a put)");
+                                  "mempool cache: returned %u to the pool, dropped %u (what "
+                                  "its last burst may have touched)",
+                    lcore, got.returned + got.discarded, got.returned, got.discarded);
     }
 }
 
@@ -185,9 +184,11 @@ void check_queues(const std::vector<uint16_t>& ports, unsigned proc_id)
 
 struct LcoreWork {
     std::span<const uint16_t> ports;
+    std::vector<PortCacheUse> cache_uses; // by position in `ports`
     uint16_t queue = 0;
     PortCounters* counters = nullptr;
-    std::atomic<uint32_t>* in_put = nullptr; // the lcore's "inside a mempool put" mark
+    rte_mempool* pool = nullptr;
+    std::atomic<uint32_t>* in_put = nullptr; // the lcore's mempool cache mark
 };
 
 int lcore_main(void* arg)
@@ -202,8 +203,9 @@ int lcore_main(void* arg)
         line += mp::strprintf("%u ", port);
     std::printf("%s\nlcore %u using queue %u of each port\n", line.c_str(), rte_lcore_id(),
                 work.queue);
+    mp::LcoreCacheMark cache(*work.in_put, work.pool, rte_lcore_id());
     while (!mp::QuitFlag::raised())
-        forward_once(work.ports, work.queue, work.counters, *work.in_put);
+        forward_once(work.ports, work.cache_uses, work.queue, work.counters, cache);
     return 0;
 }
 
@@ -293,9 +295,11 @@ int run(int argc, char** argv)
     };
     static LcoreWork work[RTE_MAX_LCORE];
     const std::vector<PortSlice> slices = assign_port_pairs(ports.size(), lcores.size());
-    for (std::size_t i = 0; i < lcores.size(); ++i)
-        work[lcores[i]] = {std::span(ports).subspan(slices[i].start, slices[i].count),
-                           static_cast<uint16_t>(options.proc_id), counters, put_mark(lcores[i])};
+    for (std::size_t i = 0; i < lcores.size(); ++i) {
+        const auto mine = std::span(ports).subspan(slices[i].start, slices[i].count);
+        work[lcores[i]] = {mine, port_cache_uses(mine), static_cast<uint16_t>(options.proc_id),
+                           counters, pool.native(), put_mark(lcores[i])};
+    }
 
     if (eal.primary())
         eal.keep_shared_state_at_exit(); // the others go on without us; ports stay up

@@ -295,6 +295,48 @@ TEST_F(LcoreCache, DiscardedWhenTheOwnerDiedInsideAPut)
     EXPECT_EQ(pool_.in_use(), 40U) << "a bounded loss instead of duplicated pointers";
 }
 
+TEST_F(LcoreCache, OnlyTheTopARegionMayHaveTouchedIsDiscarded)
+{
+    leave_in_dead_cache(40);
+    const unsigned before = in_store();
+    mp::LcoreClaim claim;
+    claim.in_mempool_put = 30 + 1; // died in a region that left objs[0 .. 30) alone
+    const mp::CacheRecovery got = mp::recover_lcore_cache(claim, pool_, dead_lcore);
+    EXPECT_EQ(got.returned, 30U);
+    EXPECT_EQ(got.discarded, 10U);
+    EXPECT_EQ(cache_len(), 0U);
+    EXPECT_FALSE(claim.died_inside_put());
+    EXPECT_EQ(in_store(), before + 30);
+    EXPECT_EQ(pool_.in_use(), 10U);
+}
+
+// A region marks what it cannot touch: the length minus its gets, once room
+// is made for its puts below the flush threshold (here 64 * 1.5 = 96).
+TEST_F(LcoreCache, ARegionMarksTheBottomItLeavesAlone)
+{
+    mp::LcoreClaim claim;
+    mp::LcoreCacheMark cache(claim.in_mempool_put, pool_.native(), dead_lcore);
+    leave_in_dead_cache(50);
+    {
+        const mp::MempoolPutMark mark(cache, {20, 32});
+        EXPECT_EQ(claim.in_mempool_put.load(), 30U + 1);
+    }
+    EXPECT_EQ(claim.in_mempool_put.load(), 0U);
+    {
+        const mp::MempoolPutMark mark(cache, mp::internals::unknown_cache_use);
+        EXPECT_EQ(claim.in_mempool_put.load(), 1U) << "nothing is known untouched";
+    }
+    leave_in_dead_cache(40); // 90: 32 more puts could flush
+    const unsigned before = in_store();
+    {
+        const mp::MempoolPutMark mark(cache, {0, 32});
+        EXPECT_EQ(cache_len(), 64U) << "put back to the cache's size first";
+        EXPECT_EQ(claim.in_mempool_put.load(), 64U + 1);
+    }
+    EXPECT_EQ(in_store(), before + 90 - 64);
+    EXPECT_EQ(pool_.in_use(), 0U);
+}
+
 TEST_F(LcoreCache, LengthBeyondTheFlushThresholdIsNeverTrusted)
 {
     rte_mempool_cache* cache = rte_mempool_default_cache(pool_.native(), dead_lcore);

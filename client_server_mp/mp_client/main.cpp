@@ -2,6 +2,7 @@
 // mp_client: a secondary process of the client-server example. It reads the
 // packets mp_server put in its ring and sends each one out of the port paired
 // with the one it arrived on, on its own TX queue (queue = client id).
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdio>
@@ -35,15 +36,29 @@ constexpr uint16_t tx_burst = 32;
 // will free them later) into our per-lcore cache, and we free what it refused.
 struct EthTransmit {
     uint16_t queue;
-    std::atomic<uint32_t>* in_put;
+    mp::LcoreCacheMark* cache;
+    mp::internals::CacheUse use; // of one burst of up to tx_burst packets
 
     uint16_t operator()(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept
     {
         // Inside a put: see mp::MempoolPutMark.
-        const mp::MempoolPutMark mark(*in_put);
+        const mp::MempoolPutMark mark(*cache, use);
         return mp::tx_or_free(port, queue, pkts, n);
     }
 };
+
+// What one TX burst may do to our cache: the packets come from the server's
+// RX on any of the ports and leave by any of them, so the largest use of all.
+mp::internals::CacheUse tx_cache_use(const PortInfo& info)
+{
+    mp::internals::CacheUse most{};
+    for (unsigned j = 0; j < info.num_ports; ++j)
+        for (unsigned k = 0; k < info.num_ports; ++k) {
+            const auto use = mp::tx_cache_use(info.id[j], info.id[k], tx_burst);
+            most = {std::max(most.gets, use.gets), std::max(most.puts, use.puts)};
+        }
+    return most;
+}
 
 using TxBuffers = PortTxBuffers<EthTransmit, tx_burst>;
 using Returner = MbufReturner<rte_mbuf, mp::LcoreCache<rte_mbuf>>;
@@ -83,10 +98,11 @@ public:
             const mp::CacheRecovery got = mp::recover_lcore_cache(lcore_claim, pool, lcore);
             if (got.returned + got.discarded != 0)
                 mp::log(RTE_LOG_INFO,
-                        "lcore %u: process %d died holding %u mbufs in its mempool cache: %s",
-                        lcore, previous, got.returned + got.discarded,
-                        got.returned ? "returned them to the pool"
-                                     : "dropped them (it died inside a put)");
+                        "lcore %u: process %d died holding %u mbufs in its mempool cache: "
+                        "returned %u to the pool, dropped %u (what its last burst may have "
+                        "touched)",
+                        lcore, previous, got.returned + got.discarded, got.returned,
+                        got.discarded);
         }
         lcore_claim.clear_put_mark();
     }
@@ -182,8 +198,9 @@ int run(int argc, char** argv)
     }
     Returner give_back(mp::LcoreCache<rte_mbuf>(pool, lcore), return_ring);
 
-    EthTransmit transmit{static_cast<uint16_t>(client),
-                         claims ? claims->in_put_flag() : &unclaimed_in_put};
+    mp::LcoreCacheMark cache_mark(claims ? *claims->in_put_flag() : unclaimed_in_put,
+                                  pool.native(), lcore);
+    EthTransmit transmit{static_cast<uint16_t>(client), &cache_mark, tx_cache_use(*info)};
     TxBuffers tx(transmit, info->tx_stats[client]);
     for (unsigned j = 0; j < info->num_ports; ++j)
         tx.add_route(info->id[j], info->id[mp::paired_index(j)]);
@@ -220,7 +237,7 @@ int run(int argc, char** argv)
     tx.flush_all();
     // Our cache goes back to the pool, so the next process on this lcore starts clean.
     {
-        const mp::MempoolPutMark mark(*transmit.in_put);
+        const mp::MempoolPutMark mark(cache_mark.mark());
         pool.flush_cache(lcore);
     }
 

@@ -7,8 +7,13 @@
 //
 //  - ring repair: a single producer or consumer moves its head, copies the
 //    entries, then publishes them by moving its tail;
-//  - mempool cache recovery: rte_mempool_do_generic_put's order of stores into
-//    a per-lcore cache (cache->len, cache->objs[], the backend enqueue);
+//  - mempool cache recovery: rte_mempool_do_generic_put's and
+//    rte_mempool_do_generic_get's order of stores into a per-lcore cache
+//    (cache->len, cache->objs[], the backend enqueue and dequeue), and which
+//    entries of a cache a get or put that neither flushes nor refills leaves
+//    alone;
+//  - drivers' use of that cache: how many mbufs one RX or TX burst of net_null
+//    takes from it or gives to it;
 //  - runtime files: the names a secondary process gives the files it leaves in
 //    the runtime folder (its socket, its private memseg arrays);
 //  - the memory hotplug lock: where it lies in the shared configuration, and
@@ -16,8 +21,10 @@
 
 #include <rte_version.h>
 
-// To add a release: re-read, in its sources, rte_mempool_do_generic_put and
-// rte_mempool_cache_flush (lib/mempool/rte_mempool.h), the single-thread head
+// To add a release: re-read, in its sources, rte_mempool_do_generic_put,
+// rte_mempool_do_generic_get and rte_mempool_cache_flush
+// (lib/mempool/rte_mempool.h), net_null's burst functions
+// (drivers/net/null/rte_eth_null.c), the single-thread head
 // and tail updates of rte_ring (lib/ring/rte_ring_*_pvt.h), and the names of
 // the secondary's mp socket (lib/eal/common/eal_common_proc.c) and private
 // fbarrays (lib/eal/linux/eal_memalloc.c), struct rte_mem_config
@@ -26,12 +33,14 @@
 // kill-point tests (meson test --suite internals); then add it here.
 #define MP_DPDK_RELEASE_IS(year, month) (RTE_VER_YEAR == (year) && RTE_VER_MONTH == (month))
 #if !(MP_DPDK_RELEASE_IS(22, 11) || MP_DPDK_RELEASE_IS(24, 11) || MP_DPDK_RELEASE_IS(25, 11))
-#error "mp/dpdk_internals.hpp: this DPDK release was not verified (verified: 22.11, 24.11, 25.11). Re-verify the mempool cache put order (recovery of a dead process's cache), the rte_ring single producer/consumer head-tail order (ring repair) and the EAL runtime file names (clean-up after a dead secondary): see the comment above this line and docs/internals.rst"
+#error "mp/dpdk_internals.hpp: this DPDK release was not verified (verified: 22.11, 24.11, 25.11). Re-verify the mempool cache put, get and flush order and net_null's cache use per burst (recovery of a dead process's cache), the rte_ring single producer/consumer head-tail order (ring repair) the EAL runtime file names (clean-up after a dead secondary) and the rte_mem_config head with the rwlock bits (start-up lock repair): see the comment above this line and docs/internals.rst"
 #endif
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -85,6 +94,86 @@ inline bool cache_length_possible(const rte_mempool_cache& cache) noexcept
 inline void cache_forget(rte_mempool_cache& cache) noexcept
 {
     cache.len = 0;
+}
+
+// The most objects a piece of code (a driver's burst, a free) takes from
+// (`gets`) and gives to (`puts`) the per-lcore cache; `unbounded` when not
+// known from the driver's sources.
+struct CacheUse {
+    unsigned gets = 0;
+    unsigned puts = 0;
+};
+inline constexpr unsigned unbounded = UINT_MAX;
+inline constexpr CacheUse unknown_cache_use{unbounded, unbounded};
+
+// Whether `puts` more objects fit below the flush threshold: a put that fits
+// appends, one that does not first hands objs[0 .. len) to the backend.
+inline bool cache_has_room(const rte_mempool_cache& cache, unsigned puts) noexcept
+{
+    return puts <= cache.flushthresh && cache.len <= cache.flushthresh - puts;
+}
+
+// How many entries at the bottom of the cache, objs[0 .. K), code with `use`
+// leaves alone, from start to end, whatever instant it stops at. A get served
+// from the cache lowers len, then reads above it; a put that fits raises len
+// and writes above the old len; neither writes below the lowest len reached,
+// which is at least len - gets as long as no get empties the cache (one that
+// does refills objs[] from index 0). A put that does not fit rewrites objs[]
+// from index 0: 0 then.
+inline unsigned cache_untouched_prefix(const rte_mempool_cache& cache, CacheUse use) noexcept
+{
+    if (!cache_has_room(cache, use.puts) || use.gets > cache.len)
+        return 0;
+    return cache.len - use.gets;
+}
+
+// Hands the top n entries, objs[len - n .. len), to the pool's backend, then
+// drops them from the cache. Killed in between, the cache still counts them
+// (some may be in the backend already): the caller's mark must say so.
+inline void cache_put_back_top(rte_mempool* pool, rte_mempool_cache& cache, unsigned n) noexcept
+{
+    rte_mempool_ops_enqueue_bulk(pool, &cache.objs[cache.len - n], n);
+    cache.len -= n;
+}
+
+// Keeps objs[0 .. k) of a dead owner's cache and forgets the rest.
+inline void cache_keep_bottom(rte_mempool_cache& cache, unsigned k) noexcept
+{
+    cache.len = std::min(cache.len, static_cast<uint32_t>(k));
+}
+
+// ---- drivers' use of the per-lcore cache --------------------------------------
+
+// What one RX burst of at most n packets does to the per-lcore cache of the
+// queue's pool. net_null's RX (both modes) takes exactly the mbufs it returns
+// with one rte_pktmbuf_alloc_bulk and frees nothing; its "no-rx" mode touches
+// nothing. Other drivers refill descriptor rings in batches of their own
+// (memif's zero-copy RX up to a ring's worth) or free on errors: unknown.
+inline CacheUse rx_burst_cache_use(std::string_view driver, unsigned n) noexcept
+{
+    if (driver == "net_null")
+        return {n, 0};
+    return unknown_cache_use;
+}
+
+// What one TX burst of n packets of at most `segments` mbufs in all does to
+// the cache, with the packets the queue refuses freed by the caller. net_null
+// accepts every packet and frees it at once (rte_pktmbuf_free per packet in
+// 22.11 and 24.11, rte_pktmbuf_free_bulk in 25.11): one put per segment,
+// together with the caller's frees at most `segments`. Other drivers free the
+// mbufs of earlier bursts as their descriptors complete: unknown.
+inline CacheUse tx_burst_cache_use(std::string_view driver, unsigned segments) noexcept
+{
+    if (driver == "net_null")
+        return {0, segments};
+    return unknown_cache_use;
+}
+
+// Whether every packet a driver's RX returns is one direct mbuf: net_null's
+// are (fresh mbufs from rte_pktmbuf_alloc_bulk, one each).
+inline bool rx_packets_single_segment(std::string_view driver) noexcept
+{
+    return driver == "net_null";
 }
 
 // ---- EAL runtime folder -----------------------------------------------------

@@ -4,29 +4,35 @@
 // killed (kill -9, crash) leaves its lcore's cache behind; the next process
 // on that lcore id inherits it. Whether the contents can be trusted depends on
 // where the kill landed:
-//  - outside a put: the cache holds exactly the objects it counts; they go
-//    back to the pool (flush);
-//  - inside a put (or a flush): the cache may count slots whose pointers were
-//    not written yet, or objects the put already handed to the pool's backend
-//    (docs/internals.rst derives this per DPDK release). Using them could hand
-//    one mbuf out twice; they are dropped instead (discard: a loss of at most
-//    a cache's worth of objects).
-// So the owner marks "inside a put" around the calls that put into the pool
-// (TX bursts, whose PMD frees sent mbufs, and frees), and the process that
-// takes the lcore over after the death reads the mark. The recovery's own
-// flush is a put too, and is marked the same way: a recovery killed half-way
-// is recovered by the next owner.
+//  - outside any marked region: the cache holds exactly the objects it
+//    counts; they go back to the pool (flush);
+//  - inside a region that gets from or puts into the cache (an RX burst, whose
+//    driver allocates; a TX burst, whose driver frees; a free): the top of the
+//    cache may count slots whose pointers were not written yet, or objects
+//    already handed out. Those are dropped (counted as discarded) rather than
+//    risk handing one mbuf out twice.
+// The owner's mark says how much of the cache such a region cannot touch: 0
+// outside any region, K + 1 inside one that leaves objs[0 .. K) alone. K comes
+// from what the region may do at most (mp::internals::CacheUse: N gets, M
+// puts): before entering, the owner makes room for M puts below the flush
+// threshold (so no put in the region flushes), and then K = len - N (no get
+// reaches below it, none empties the cache). A region whose use is unknown has
+// K = 0: the whole cache is dropped, as with the plain MempoolPutMark(flag).
+// docs/internals.rst derives this per DPDK release.
 //
 //   mp::LcoreClaim& lc = table->lcore_owner[lcore];       // in a memzone
 //   if (lc.slot.claim(me).result == mp::ClaimResult::taken_over)
 //       mp::recover_lcore_cache(lc, pool, lcore);
 //   lc.clear_put_mark();
-//   ... { const mp::MempoolPutMark mark(lc.in_mempool_put); tx_or_free(...); }
+//   mp::LcoreCacheMark cache(lc.in_mempool_put, pool.native(), lcore);
+//   ... { const mp::MempoolPutMark mark(cache, tx_use); tx_or_free(...); }
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <type_traits>
 
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 
 #include "claim.hpp"
@@ -36,8 +42,9 @@
 
 namespace mp {
 
-// The claim of one lcore id and its owner's "inside a mempool put" mark. A
-// cache line each: the mark is written twice per burst by its owner alone.
+// The claim of one lcore id and its owner's cache mark (0 outside a marked
+// region, K + 1 inside one). A cache line each: the mark is written twice per
+// burst by its owner alone.
 struct alignas(64) LcoreClaim {
     ClaimSlot slot;
     std::atomic<uint32_t> in_mempool_put{0};
@@ -53,10 +60,72 @@ static_assert(std::is_standard_layout_v<LcoreClaim> &&
               std::is_trivially_destructible_v<LcoreClaim>);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
 
-// Sets the mark for its lifetime: two plain stores (and a compiler/CPU release
-// fence on the way in), so it costs nothing measurable per burst.
+// One lcore's cache of a pool and its owner's mark, for the thread running on
+// that lcore only (the only one that changes the cache's length while alive).
+class LcoreCacheMark {
+public:
+    LcoreCacheMark(std::atomic<uint32_t>& mark, rte_mempool* pool, unsigned lcore) noexcept
+        : mark_(mark), pool_(pool), cache_(rte_mempool_default_cache(pool, lcore))
+    {
+    }
+
+    // Puts back to the backend, outside any region, the top of the cache down
+    // to what a refill leaves (or lower, if needed) so that `puts` more objects
+    // fit below the flush threshold. It moves at most `put_back_chunk` at a
+    // time, each under a mark that keeps the rest: killed in a chunk, the next
+    // owner drops that chunk only. Costs a comparison when there is room.
+    void make_room(unsigned puts) noexcept
+    {
+        if (cache_ == nullptr || internals::cache_has_room(*cache_, puts) ||
+            puts > cache_->flushthresh)
+            return;
+        const unsigned target = std::min<unsigned>(cache_->size, cache_->flushthresh - puts);
+        while (cache_->len > target) {
+            const unsigned n = std::min<unsigned>(cache_->len - target, put_back_chunk);
+            set(cache_->len - n);
+            internals::cache_put_back_top(pool_, *cache_, n);
+        }
+        clear();
+    }
+
+    // Marks a region that leaves objs[0 .. untouched) alone.
+    void set(unsigned untouched) noexcept
+    {
+        mark_.store(untouched + 1, std::memory_order_relaxed);
+        // The mark reaches memory before any store of the region does.
+        std::atomic_thread_fence(std::memory_order_release);
+    }
+    void clear() noexcept { mark_.store(0, std::memory_order_release); }
+
+    // What a region with `use` leaves alone; 0 without a cache.
+    unsigned untouched_prefix(internals::CacheUse use) const noexcept
+    {
+        return cache_ != nullptr ? internals::cache_untouched_prefix(*cache_, use) : 0;
+    }
+
+    std::atomic<uint32_t>& mark() noexcept { return mark_; }
+
+    static constexpr unsigned put_back_chunk = 32;
+
+private:
+    std::atomic<uint32_t>& mark_;
+    rte_mempool* pool_;
+    rte_mempool_cache* cache_;
+};
+
+// Sets the mark for its lifetime: a few plain stores (and a compiler/CPU
+// release fence on the way in), so it costs nothing measurable per burst.
 class MempoolPutMark {
 public:
+    // A region that may get or put up to `use` objects: room is made for its
+    // puts first, then the mark records what it cannot touch.
+    MempoolPutMark(LcoreCacheMark& cache, internals::CacheUse use) noexcept : flag_(cache.mark())
+    {
+        cache.make_room(use.puts);
+        cache.set(cache.untouched_prefix(use));
+    }
+    // A region whose use of the cache is not known: the next owner trusts
+    // nothing of the cache (mark 1: nothing untouched).
     explicit MempoolPutMark(std::atomic<uint32_t>& flag) noexcept : flag_(flag)
     {
         flag_.store(1, std::memory_order_relaxed);
@@ -76,7 +145,8 @@ struct CacheRecovery {
 };
 
 // Puts right the per-lcore cache `lcore` of `pool` left by a dead owner whose
-// put mark is `put_mark`; clears the mark for the new owner. Only for the sole
+// mark is `put_mark`: drops what its last region may have touched, returns the
+// rest to the pool, and clears the mark for the new owner. Only for the sole
 // user of that lcore id, i.e. right after taking its claim over.
 template <typename T>
 CacheRecovery recover_lcore_cache(std::atomic<uint32_t>& put_mark, Mempool<T> pool,
@@ -85,16 +155,22 @@ CacheRecovery recover_lcore_cache(std::atomic<uint32_t>& put_mark, Mempool<T> po
     CacheRecovery result;
     rte_mempool_cache* cache = rte_mempool_default_cache(pool.native(), lcore);
     if (cache != nullptr && cache->len != 0) {
-        if (put_mark.load(std::memory_order_acquire) != 0 ||
-            !internals::cache_length_possible(*cache)) {
-            result.discarded = cache->len;
+        const uint32_t mark = put_mark.load(std::memory_order_acquire);
+        unsigned keep = mark == 0 ? cache->len : std::min<unsigned>(cache->len, mark - 1);
+        if (!internals::cache_length_possible(*cache))
+            keep = 0;
+        result.discarded = cache->len - keep;
+        if (result.discarded != 0) {
             MP_KILL_POINT("recovery.discarding");
-            internals::cache_forget(*cache);
-        } else {
-            result.returned = cache->len;
+            // The mark still says what to keep: killed here, the next owner
+            // drops the same top.
+            internals::cache_keep_bottom(*cache, keep);
+        }
+        if (keep != 0) {
+            result.returned = keep;
             // Flushing is a put into the backend: if we die in it, the next
-            // owner must find the mark and discard, not flush the same again.
-            const MempoolPutMark mark(put_mark);
+            // owner must trust nothing, not flush the same again.
+            const MempoolPutMark mark_all(put_mark);
             MP_KILL_POINT("recovery.flushing");
             pool.flush_cache(lcore);
             MP_KILL_POINT("recovery.flushed");
@@ -110,6 +186,27 @@ template <typename T>
 CacheRecovery recover_lcore_cache(LcoreClaim& claim, Mempool<T> pool, unsigned lcore) noexcept
 {
     return recover_lcore_cache(claim.in_mempool_put, pool, lcore);
+}
+
+// What one RX burst of at most n packets on `port` does to the per-lcore
+// cache, and one TX burst of n packets received on `from` and sent on `to`.
+// For start-up, not the per-packet path.
+inline internals::CacheUse rx_cache_use(uint16_t port, unsigned n) noexcept
+{
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(port, &info) != 0 || info.driver_name == nullptr)
+        return internals::unknown_cache_use;
+    return internals::rx_burst_cache_use(info.driver_name, n);
+}
+inline internals::CacheUse tx_cache_use(uint16_t from, uint16_t to, unsigned n) noexcept
+{
+    rte_eth_dev_info rx{};
+    rte_eth_dev_info tx{};
+    if (rte_eth_dev_info_get(from, &rx) != 0 || rte_eth_dev_info_get(to, &tx) != 0 ||
+        rx.driver_name == nullptr || tx.driver_name == nullptr ||
+        !internals::rx_packets_single_segment(rx.driver_name))
+        return internals::unknown_cache_use;
+    return internals::tx_burst_cache_use(tx.driver_name, n);
 }
 
 } // namespace mp

@@ -41,24 +41,68 @@ void stop_for_tracer() { std::raise(SIGSTOP); }
     rte_mempool_cache* cache = rte_mempool_default_cache(pool.native(), lcore);
     rte_mbuf* objs[512];
 
-    switch (scenario) {
-    case Scenario::put_fits:
-    case Scenario::put_flushes: {
-        // Exactly `cached` objects in our cache, a burst in hand.
-        const unsigned cached = cached_before(scenario);
-        if (rte_mempool_generic_get(pool.native(), reinterpret_cast<void**>(objs),
-                                    cached + burst, nullptr) != 0)
+    const auto get = [&](void** out, unsigned n, rte_mempool_cache* from) {
+        if (rte_mempool_generic_get(pool.native(), out, n, from) != 0)
             _exit(11);
-        rte_mempool_generic_put(pool.native(), reinterpret_cast<void**>(objs), cached, cache);
+    };
+    void** const table = reinterpret_cast<void**>(objs);
+    // (The recovery scenarios' cache is the dead lcore's, filled by the test.)
+    const bool recovery = scenario == Scenario::recovery || scenario == Scenario::recovery_marked;
+    const unsigned cached = recovery ? 0 : cached_before(scenario);
+    mp::LcoreCacheMark cache_mark(state->lcores[lcore].in_mempool_put, pool.native(), lcore);
+    if (cached != 0) {
+        // Exactly `cached` objects in our cache, a burst in hand.
+        get(table, cached + burst, nullptr);
+        rte_mempool_generic_put(pool.native(), table, cached, cache);
         if (cache->len != cached)
             _exit(12);
+    }
+    // What a TX burst of net_null does to the cache: up to a burst of puts.
+    constexpr mp::internals::CacheUse tx_use{0, burst};
+
+    switch (scenario) {
+    case Scenario::put_fits:
+    case Scenario::put_fits_full:
+    case Scenario::put_makes_room:
+        stop_for_tracer();
+        {
+            const mp::MempoolPutMark mark(cache_mark, tx_use);
+            pool.put_bulk(objs + cached, burst);
+        }
+        break;
+    case Scenario::put_flushes:
         stop_for_tracer();
         {
             const mp::MempoolPutMark mark(state->lcores[lcore].in_mempool_put);
             pool.put_bulk(objs + cached, burst);
         }
         break;
-    }
+    case Scenario::make_room:
+        // The burst goes back first: the process holds nothing while it makes room.
+        rte_mempool_generic_put(pool.native(), table + cached, burst, nullptr);
+        stop_for_tracer();
+        cache_mark.make_room(2 * burst);
+        break;
+    case Scenario::rx_get_put:
+        stop_for_tracer();
+        {
+            // As a driver's RX: fresh mbufs into its descriptor ring (shared
+            // memory, which outlives the process), then mbufs it held freed.
+            rte_mbuf* fresh[burst];
+            const mp::MempoolPutMark mark(cache_mark, {burst, burst});
+            get(reinterpret_cast<void**>(fresh), burst, cache);
+            ring.enqueue_burst(fresh, burst);
+            pool.put_bulk(objs + cached, burst);
+        }
+        break;
+    case Scenario::rx_refills:
+        rte_mempool_generic_put(pool.native(), table + cached, burst, nullptr);
+        stop_for_tracer();
+        {
+            const mp::MempoolPutMark mark(cache_mark, {burst, 0});
+            get(table, burst, cache);
+        }
+        break;
     case Scenario::ring_enqueue:
         if (rte_mempool_generic_get(pool.native(), reinterpret_cast<void**>(objs), burst,
                                     nullptr) != 0)
@@ -71,6 +115,7 @@ void stop_for_tracer() { std::raise(SIGSTOP); }
         ring.dequeue_burst(objs, burst);
         break;
     case Scenario::recovery:
+    case Scenario::recovery_marked:
         stop_for_tracer();
         mp::recover_lcore_cache(state->lcores[dead_lcore], pool, dead_lcore);
         break;

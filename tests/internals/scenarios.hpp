@@ -32,41 +32,84 @@ struct State {
 };
 
 enum class Scenario {
-    put_fits,      // a marked put of a burst that fits the cache (100 cached before)
-    put_flushes,   // a marked put of a burst that makes the cache flush (370 cached)
-    ring_enqueue,  // the sole producer enqueues a burst
-    ring_dequeue,  // the sole consumer dequeues a burst (64 waiting)
-    recovery,      // recovery of a dead owner's cache of 300, left outside a put
+    put_fits,        // a marked TX-like put of a burst into a cache holding 100
+    put_fits_full,   // the same into a cache holding 352: it fills it to the threshold
+    put_makes_room,  // the same into a cache holding 370: room is made first
+    put_flushes,     // a put marked "use unknown" that makes the cache flush (370 cached)
+    make_room,       // room made for 64 puts in a cache holding 370, nothing else held
+    rx_get_put,      // an RX-like region: a burst got from a cache holding 100 into the
+                     // ring, another burst put
+    rx_refills,      // an RX-like get of a burst from a cache holding 10: it refills
+    ring_enqueue,    // the sole producer enqueues a burst
+    ring_dequeue,    // the sole consumer dequeues a burst (64 waiting)
+    recovery,        // recovery of a dead owner's cache of 300, left outside a region
+    recovery_marked, // recovery of a cache of 300 left inside a region that kept 270
 };
 
-inline constexpr Scenario all_scenarios[] = {Scenario::put_fits, Scenario::put_flushes,
-                                             Scenario::ring_enqueue, Scenario::ring_dequeue,
-                                             Scenario::recovery};
+inline constexpr Scenario all_scenarios[] = {
+    Scenario::put_fits,     Scenario::put_fits_full, Scenario::put_makes_room,
+    Scenario::put_flushes,  Scenario::make_room,     Scenario::rx_get_put,
+    Scenario::rx_refills,   Scenario::ring_enqueue,  Scenario::ring_dequeue,
+    Scenario::recovery,     Scenario::recovery_marked};
 
 // Objects cached on the cache under test before the operation.
 inline constexpr unsigned cached_before(Scenario s)
 {
     switch (s) {
     case Scenario::put_fits: return 100;
+    case Scenario::put_fits_full: return 384 - burst;
+    case Scenario::put_makes_room: return 370;
     case Scenario::put_flushes: return 370;
+    case Scenario::make_room: return 370;
+    case Scenario::rx_get_put: return 100;
+    case Scenario::rx_refills: return 10;
     case Scenario::recovery: return 300;
+    case Scenario::recovery_marked: return 300;
     default: return 0;
     }
 }
+// The bottom of the cache the dead owner's mark keeps (recovery_marked).
+inline constexpr unsigned marked_untouched = 270;
+
 // Objects waiting in the ring before the operation.
 inline constexpr unsigned queued_before(Scenario s)
 {
     return s == Scenario::ring_dequeue ? 64 : 0;
 }
 
+// The most objects one kill inside the operation may lose (the dead process's
+// burst in hand and what the recovery drops), where the design bounds it.
+inline constexpr unsigned max_lost(Scenario s)
+{
+    switch (s) {
+    case Scenario::put_fits:
+    case Scenario::put_fits_full:
+    case Scenario::make_room:
+    case Scenario::ring_enqueue:
+    case Scenario::ring_dequeue: return burst;
+    // A chunk being put back while the burst waits in hand; the gets the
+    // mark gives up with the burst to free in hand.
+    case Scenario::put_makes_room:
+    case Scenario::rx_get_put: return 2 * burst;
+    // A kill inside the recovery's flush has the next one drop what is left.
+    default: return pool_size;
+    }
+}
+
 inline constexpr std::string_view name_of(Scenario s)
 {
     switch (s) {
     case Scenario::put_fits: return "put_fits";
+    case Scenario::put_fits_full: return "put_fits_full";
+    case Scenario::put_makes_room: return "put_makes_room";
     case Scenario::put_flushes: return "put_flushes";
+    case Scenario::make_room: return "make_room";
+    case Scenario::rx_get_put: return "rx_get_put";
+    case Scenario::rx_refills: return "rx_refills";
     case Scenario::ring_enqueue: return "ring_enqueue";
     case Scenario::ring_dequeue: return "ring_dequeue";
     case Scenario::recovery: return "recovery";
+    case Scenario::recovery_marked: return "recovery_marked";
     }
     return "?";
 }

@@ -73,8 +73,10 @@ TEST_F(ForwardLoop, EachPortsBurstGoesOutOfItsPairOnTheSameQueue)
     const uint16_t ports[] = {0, 1};
     const uint64_t before_q0 = tx_queue_packets(1, 0);
     const uint64_t before_q1 = tx_queue_packets(1, 1);
-    EXPECT_EQ(forward_once(ports, 1, counters->port, in_put_), 2U * burst_size);
-    EXPECT_EQ(forward_once(ports, 1, counters->port, in_put_), 2U * burst_size);
+    const auto uses = port_cache_uses(ports);
+    mp::LcoreCacheMark cache_(in_put_, pool_.native(), rte_lcore_id());
+    EXPECT_EQ(forward_once(ports, uses, 1, counters->port, cache_), 2U * burst_size);
+    EXPECT_EQ(forward_once(ports, uses, 1, counters->port, cache_), 2U * burst_size);
     for (const uint16_t port : ports) {
         EXPECT_EQ(counters->port[port].rx.get(), 2U * burst_size);
         EXPECT_EQ(counters->port[port].tx.get(), 2U * burst_size);
@@ -91,8 +93,10 @@ TEST_F(ForwardLoop, WhatTheTxQueueRefusesIsCountedAndFreed)
 {
     auto counters = std::make_unique<ProcCounters>();
     const uint16_t ports[] = {0, 2}; // null port 0 feeds the ring port 2
+    const auto uses = port_cache_uses(ports);
+    mp::LcoreCacheMark cache_(in_put_, pool_.native(), rte_lcore_id());
     for (int i = 0; i < 4; ++i)
-        forward_once(ports, 0, counters->port, in_put_);
+        forward_once(ports, uses, 0, counters->port, cache_);
     const unsigned held = rte_ring_count(tx_ring_);
     EXPECT_EQ(held, 63U);
     EXPECT_EQ(counters->port[0].rx.get(), 4U * burst_size);
