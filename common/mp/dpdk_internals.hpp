@@ -9,6 +9,7 @@
 //    entries, then publishes them by moving its tail;
 //  - mempool cache recovery: rte_mempool_do_generic_put's order of stores into
 //    a per-lcore cache (cache->len, cache->objs[], the backend enqueue);
+//  - pool renewal: the mempool ring drivers keep their ring in pool_data;
 //  - runtime files: the names a secondary process gives the files it leaves in
 //    the runtime folder (its socket, its private memseg arrays).
 
@@ -76,6 +77,16 @@ inline bool cache_length_possible(const rte_mempool_cache& cache) noexcept
 inline void cache_forget(rte_mempool_cache& cache) noexcept
 {
     cache.len = 0;
+}
+
+// The ring of a pool whose driver is one of the mempool ring drivers
+// ("ring_mp_mc", "ring_sp_sc", ...: drivers/mempool/ring keeps its rte_ring in
+// pool_data); nullptr for any other driver. For a pool that nobody uses, the
+// ring can then be emptied (rte_ring_reset) and refilled.
+inline rte_ring* pool_ring(const rte_mempool& pool) noexcept
+{
+    const std::string_view driver = rte_mempool_get_ops(pool.ops_index)->name;
+    return driver.starts_with("ring_") ? static_cast<rte_ring*>(pool.pool_data) : nullptr;
 }
 
 // ---- EAL runtime folder -----------------------------------------------------

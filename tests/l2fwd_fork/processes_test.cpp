@@ -413,8 +413,9 @@ TEST(L2fwdFork, OnlyTheGroupOfTheDeadSlaveIsStoppedAndRestarted)
     EXPECT_TRUE(master.expect("APP: slave 3 stopped: lcore 4, pid " +
                               std::to_string(before[3].pid) +
                               ", exited with code 0 (STOP acknowledged)"));
-    EXPECT_TRUE(master.expect_regex("ports 2 \\(mbuf_pool_p2.1\\) 3 \\(mbuf_pool_p3.1\\) "
-                                    "stopped, given fresh mbuf pools and started"));
+    EXPECT_TRUE(master.expect_regex("ports 2 \\(mbuf_pool_p2, renewal 1\\) 3 \\(mbuf_pool_p3, "
+                                    "renewal 1\\) stopped, mbuf pools renewed in place and "
+                                    "started"));
     EXPECT_TRUE(master.expect_regex("APP: slave 2 restarted: lcore 3, old pid " +
                                     std::to_string(before[2].pid) + ", new pid " +
                                     std::to_string(after[2].pid)));
