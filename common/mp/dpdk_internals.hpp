@@ -17,7 +17,8 @@
 
 // To add a release: re-read, in its sources, rte_mempool_do_generic_put and
 // rte_mempool_cache_flush (lib/mempool/rte_mempool.h), the single-thread head
-// and tail updates of rte_ring (lib/ring/rte_ring_*_pvt.h), and the names of
+// and tail updates of rte_ring (lib/ring/rte_ring_*_pvt.h), where the mempool
+// ring drivers keep their ring (drivers/mempool/ring), and the names of
 // the secondary's mp socket (lib/eal/common/eal_common_proc.c) and private
 // fbarrays (lib/eal/linux/eal_memalloc.c); update docs/internals.rst; run the
 // kill-point tests (meson test --suite internals); then add it here.
