@@ -571,10 +571,10 @@ std::vector<int> live_slaves(const Process& master)
     return children(master.pid());
 }
 
-// Kills one slave while the slaves are still starting (inside rte_eal_init,
-// where DPDK's shared locks can be left held), in many runs: each time the
-// master recovers the pair and ends on SIGINT within 2 s. The master once
-// waited here for good, in the pool renewal, for the memory lock.
+// Kills slaves while they are still starting (inside rte_eal_init, where
+// DPDK's shared locks can be left held), in many runs: each time the master
+// recovers the pair and ends on SIGINT within 2 s. The master once waited here
+// for good, in the pool renewal, for the memory lock.
 TEST(L2fwdFork, SlaveKilledDuringStartUpIsRecoveredAndTheMasterStillExitsOnCtrlC)
 {
     std::mt19937 random(static_cast<unsigned>(Clock::now().time_since_epoch().count()));
@@ -584,18 +584,29 @@ TEST(L2fwdFork, SlaveKilledDuringStartUpIsRecoveredAndTheMasterStillExitsOnCtrlC
         Process master(l2fwd_fork(prefix, "0@0,1@1,2@0", {"net_null0", "net_null1"},
                                   {"-p", "3", "-T", "1"}));
         ASSERT_TRUE(master.expect("APP: Finished Process Init.", 30s)) << master.output();
-        std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
-        std::vector<int> slaves;
-        const auto deadline = Clock::now() + 5s;
-        while ((slaves = live_slaves(master)).empty() && Clock::now() < deadline)
-            std::this_thread::sleep_for(1ms);
-        ASSERT_FALSE(slaves.empty()) << master.output();
-        const int victim = slaves[random() % slaves.size()];
-        ASSERT_EQ(kill(victim, SIGKILL), 0);
+        // Three kills: 0-300 ms after the start, then each 0-100 ms after the
+        // next slave has appeared, so that most land inside a start-up.
+        std::set<int> victims;
+        for (int kill_number = 0; kill_number < 3; ++kill_number) {
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(random() % (kill_number == 0 ? 300 : 100)));
+            std::vector<int> fresh;
+            const auto deadline = Clock::now() + 5s;
+            while (fresh.empty() && Clock::now() < deadline) {
+                for (int pid : live_slaves(master))
+                    if (!victims.contains(pid))
+                        fresh.push_back(pid);
+                std::this_thread::sleep_for(1ms);
+            }
+            ASSERT_FALSE(fresh.empty()) << master.output();
+            const int victim = fresh[random() % fresh.size()];
+            victims.insert(victim);
+            kill(victim, SIGKILL); // it may have ended on a STOP meanwhile
+        }
 
         Telemetry telemetry(prefix);
         const auto now = wait_for_slaves(telemetry, 2, [&](const std::vector<SlaveInfo>& found) {
-            return found[0].pid != victim && found[1].pid != victim;
+            return !victims.contains(found[0].pid) && !victims.contains(found[1].pid);
         });
         ASSERT_EQ(now.size(), 2U) << master.output() << describe_children(master.pid());
         EXPECT_TRUE(master.expect("Aggregate statistics", 5s)) << "statistics go on";
