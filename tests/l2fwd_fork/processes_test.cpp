@@ -663,11 +663,12 @@ TEST(L2fwdFork, RecoveryDoesNotWaitForTheMemoryLockAKilledSlaveLeftHeld)
     run.process.signal(SIGINT);
     const auto exit = run.process.wait_exit(10s);
     ASSERT_TRUE(exit) << run.process.output();
-    if (exit->code != 0)
+    if (exit->code != 0) {
         EXPECT_NE(run.process.errors().find("l2fwd_fork: error: exit did not finish within 5 s: "
                                             "a DPDK lock in the shared memory is held"),
                   std::string::npos)
             << run.process.errors();
+    }
 }
 
 // A slave of another build (another layout of the shared state) refuses at
