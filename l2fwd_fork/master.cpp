@@ -648,28 +648,6 @@ void print_plan(const Topology& topology)
         std::printf("%s\n", line.c_str());
 }
 
-// Stops the ports at exit and, unless told to leave them, closes them. Only
-// once no slave runs any more.
-class PortsOwner {
-public:
-    explicit PortsOwner(std::vector<uint16_t> ports) : ports_(std::move(ports)) {}
-    PortsOwner(const PortsOwner&) = delete;
-    PortsOwner& operator=(const PortsOwner&) = delete;
-    ~PortsOwner()
-    {
-        for (uint16_t port : ports_) {
-            rte_eth_dev_stop(port); // takes no lock in the shared memory
-            if (close_)
-                rte_eth_dev_close(port); // frees DPDK memory
-        }
-    }
-    void stop_only() noexcept { close_ = false; }
-
-private:
-    std::vector<uint16_t> ports_;
-    bool close_ = true;
-};
-
 } // namespace
 
 int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_line,
@@ -717,7 +695,7 @@ int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_
                     RTE_ETHER_ADDR_BYTES(&shared->port_mac[port]));
     }
     // The master owns the ports: it stops and closes them after its slaves.
-    PortsOwner ports_owner(setup.ports);
+    mp::PortsGuard ports_guard(setup.ports);
     mp::wait_for_links(setup.ports);
 
     TelemetryPublisher telemetry(*shared, setup.ports, pools.all());
@@ -738,7 +716,7 @@ int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_
         mp::log(RTE_LOG_WARNING, "a slave was killed during its start-up, where DPDK may have "
                 "left a lock in the shared memory held: leaving the ports, pools and shared "
                 "memory as they are");
-        ports_owner.stop_only();
+        ports_guard.stop_only();
         pools.keep();
         (void)shared.release();
         eal.keep_shared_state_at_exit();
