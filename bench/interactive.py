@@ -166,7 +166,7 @@ class _PhaseWatch:
 
     STEPS = [("exited_ms", None),  # timed by recovery_once from /proc
              ("noticed_ms", re.compile(r"slave \d+ died")),
-             ("group_stopped_ms", re.compile(r"ports .* given fresh mbuf pools")),
+             ("group_stopped_ms", re.compile(r"ports .* mbuf pools renewed in place")),
              ("first_slave_loop_ms", re.compile(r"entering main loop")),
              ("last_slave_loop_ms", re.compile(r"slave \d+ restarted"))]
 

@@ -3,10 +3,12 @@
 // The two roles of the program: the master (started by the user, a primary
 // process) and the slaves (started by the master, secondary processes).
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <mp/eal.hpp>
+#include <mp/watchdog.hpp>
 
 #include "options.hpp"
 
@@ -27,7 +29,9 @@ struct CommandLine {
     }
 };
 
-int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_line);
+// `exit_watchdog` outlives `eal`: the master bounds its exit with it.
+int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_line,
+               std::optional<mp::Watchdog>& exit_watchdog);
 int run_slave(mp::Eal& eal, unsigned slave);
 
 } // namespace l2fwd_fork

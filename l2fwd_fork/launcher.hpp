@@ -5,8 +5,8 @@
 //
 // The worker lcore's thread forks; the child at once asks to be killed when
 // that thread goes (PR_SET_PDEATHSIG: the lcore threads live as long as the
-// master, so a dead master leaves no slave behind) and execs this program as a
-// secondary process. The thread then waits for the child to end and records
+// master, so a dead master leaves no slave behind) and execs this program (the
+// very file the master runs: ProgramFile) as a secondary process. The thread then waits for the child to end and records
 // how and when, which is the master's exit notification; the master reaps the
 // child afterwards (see run_slave_process).
 
@@ -18,6 +18,9 @@
 #include <string>
 #include <vector>
 
+#include <mp/error.hpp>
+
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -32,9 +35,32 @@ struct LaunchResult {
     std::chrono::steady_clock::time_point ended_at{};
 };
 
+// The program file the slaves run: this process's own binary, opened once at
+// start-up. Exec'ing the open file rather than its path means that a rebuild
+// or reinstall during a run (a new file under the same name) cannot give the
+// master slaves of another build; they would share its memzone with another
+// layout (shared.hpp checks that too, for slaves started by hand).
+class ProgramFile {
+public:
+    ProgramFile() : fd_(open("/proc/self/exe", O_RDONLY | O_CLOEXEC))
+    {
+        if (fd_ < 0)
+            throw mp::StartupError(std::string("cannot open this program's own file "
+                                               "(/proc/self/exe) to start slaves from: ") +
+                                   std::strerror(errno));
+    }
+    ProgramFile(const ProgramFile&) = delete;
+    ProgramFile& operator=(const ProgramFile&) = delete;
+    ~ProgramFile() { close(fd_); }
+    int fd() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
 // Between fork() and exec() a child of a threaded process may only make
 // async-signal-safe calls: no allocation, no locks, no stdio.
-[[noreturn]] inline void exec_slave(const char* path, char* const* argv, pid_t master) noexcept
+[[noreturn]] inline void exec_slave(int program_fd, char* const* argv, pid_t master) noexcept
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != master) // the master died before the line above
@@ -42,21 +68,25 @@ struct LaunchResult {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr); // lcore threads block some signals
-    close_range(3, ~0U, 0);                   // the master's sockets and hugepage files
-    execv(path, argv);
+    // The master's sockets and hugepage files, all but the program file (which
+    // is close-on-exec: the slave does not keep it either).
+    if (program_fd > 3)
+        close_range(3, static_cast<unsigned>(program_fd) - 1, 0);
+    close_range(static_cast<unsigned>(program_fd) + 1, ~0U, 0);
+    fexecve(program_fd, argv, environ);
     static constexpr char message[] = "l2fwd_fork: error: cannot execute the slave program\n";
     [[maybe_unused]] const ssize_t ignored = write(STDERR_FILENO, message, sizeof(message) - 1);
     _exit(127);
 }
 
-// Forks and execs `argv` (path: the program file), calls `started(pid)` in the
+// Forks and execs `argv` (program_fd: a ProgramFile's), calls `started(pid)` in the
 // parent, then waits for the child's end. The child is left a zombie: the
 // caller reaps it (waitpid), off the recovery path. Reaping a DPDK process can
 // take the kernel a while (it drops the /proc entries of the process, a loop
 // that gives way to other threads on a busy CPU), and the end has to be known
 // at once.
 template <class Started>
-LaunchResult run_slave_process(const std::string& path, const std::vector<std::string>& argv,
+LaunchResult run_slave_process(int program_fd, const std::vector<std::string>& argv,
                                Started&& started)
 {
     LaunchResult result;
@@ -68,7 +98,7 @@ LaunchResult run_slave_process(const std::string& path, const std::vector<std::s
     const pid_t master = getpid();
     const pid_t pid = fork();
     if (pid == 0)
-        exec_slave(path.c_str(), cargv.data(), master);
+        exec_slave(program_fd, cargv.data(), master);
     if (pid < 0) {
         result.error = std::string("fork failed: ") + std::strerror(errno);
         result.ended_at = std::chrono::steady_clock::now();

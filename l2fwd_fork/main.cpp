@@ -13,6 +13,7 @@ namespace {
 int run(int argc, char** argv)
 {
     const auto command_line = l2fwd_fork::CommandLine::capture(argc, argv);
+    std::optional<mp::Watchdog> exit_watchdog; // first: it bounds ~Eal too
     mp::Eal eal(argc, argv);
     const l2fwd_fork::Options options = mp::parse_or_show_usage(l2fwd_fork::usage_text, [&] {
         return l2fwd_fork::parse_options(eal.app_args(), RTE_MAX_LCORE - 1);
@@ -22,7 +23,7 @@ int run(int argc, char** argv)
     if (!eal.primary())
         throw mp::UsageError("l2fwd_fork runs as the master, a primary process, and starts its "
                              "slave processes itself: do not start it as a secondary");
-    return l2fwd_fork::run_master(eal, options, command_line);
+    return l2fwd_fork::run_master(eal, options, command_line, exit_watchdog);
 }
 
 } // namespace

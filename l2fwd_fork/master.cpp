@@ -10,10 +10,11 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
-#include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,9 +24,11 @@
 #include <rte_mempool.h>
 
 #include <mp/all.hpp>
+#include <mp/watchdog.hpp>
 
 #include "app.hpp"
 #include "doorbell.hpp"
+#include "launch_slot.hpp"
 #include "launcher.hpp"
 #include "lcore_ids.hpp"
 #include "port_pools.hpp"
@@ -51,9 +54,28 @@ constexpr unsigned max_failed_starts = 5;
 // timeout and of the statistics period.
 constexpr milliseconds max_sleep{50};
 
+// In a build with tests, MP_FAIL_LAUNCH=1 in the environment makes every
+// launch of a slave fail, as rte_eal_remote_launch() can (a busy lcore).
+bool test_launch_failure() noexcept
+{
+#if defined(MP_KILL_POINTS)
+    static const bool fail = std::getenv("MP_FAIL_LAUNCH") != nullptr;
+    return fail;
+#else
+    return false;
+#endif
+}
+
 double to_ms(Clock::duration d)
 {
     return std::chrono::duration<double, std::milli>(d).count();
+}
+
+// Killed rather than ended by itself: SIGKILL (from anyone) or SIGTERM.
+bool killed_by_signal(const LaunchResult& result)
+{
+    return result.pid > 0 && WIFSIGNALED(result.status) &&
+           (WTERMSIG(result.status) == SIGKILL || WTERMSIG(result.status) == SIGTERM);
 }
 
 std::string port_list(const SlaveRecord& record)
@@ -69,11 +91,13 @@ std::string port_list(const SlaveRecord& record)
 
 // ---- telemetry -------------------------------------------------------------
 // The callbacks get no user pointer (22.11), so they read from this, under a
-// lock that the master also holds while it replaces pools and when it leaves.
+// lock that no one holds across anything that can wait: the master takes it
+// only to publish, to count a recovery and when it leaves.
 struct TelemetryView {
     std::mutex mutex;
     const SharedState* shared = nullptr;
     std::vector<uint16_t> ports;
+    std::vector<rte_mempool*> pools; // the port pools, for the master's lifetime
     uint64_t recoveries = 0;
     uint64_t last_recovery_us = 0;
     uint64_t worst_recovery_us = 0;
@@ -110,11 +134,6 @@ int slaves_command(const char*, const char*, rte_tel_data* data)
     return 0;
 }
 
-struct PoolUsage {
-    uint64_t pools = 0;
-    uint64_t in_use = 0;
-};
-
 int stats_command(const char*, const char*, rte_tel_data* data)
 {
     TelemetryView& view = telemetry_view();
@@ -139,20 +158,17 @@ int stats_command(const char*, const char*, rte_tel_data* data)
         const std::string name = "port" + std::to_string(port);
         rte_tel_data_add_dict_container(data, name.c_str(), entry, 0);
     }
-    // Every mempool of the process: with the lock held none is being replaced.
-    PoolUsage usage;
-    rte_mempool_walk(
-        [](rte_mempool* pool, void* arg) {
-            auto* u = static_cast<PoolUsage*>(arg);
-            ++u->pools;
-            u->in_use += rte_mempool_in_use_count(pool);
-        },
-        &usage);
+    // The port pools only, read without a lock (a pool renewed meanwhile is
+    // counted as it was or as it is). rte_mempool_walk() would take DPDK's
+    // shared mempool lock, which a killed slave can leave held.
+    uint64_t in_use = 0;
+    for (const rte_mempool* pool : view.pools)
+        in_use += rte_mempool_in_use_count(pool);
     mp::telemetry_add(data, "total_tx", total_tx);
     mp::telemetry_add(data, "total_rx", total_rx);
     mp::telemetry_add(data, "total_dropped", total_dropped);
-    mp::telemetry_add(data, "mempools", usage.pools);
-    mp::telemetry_add(data, "mbufs_in_use", usage.in_use);
+    mp::telemetry_add(data, "mempools", static_cast<uint64_t>(view.pools.size()));
+    mp::telemetry_add(data, "mbufs_in_use", in_use);
     mp::telemetry_add(data, "recoveries", view.recoveries);
     mp::telemetry_add(data, "last_recovery_us", view.last_recovery_us);
     mp::telemetry_add(data, "worst_recovery_us", view.worst_recovery_us);
@@ -162,13 +178,15 @@ int stats_command(const char*, const char*, rte_tel_data* data)
 // Publishes the shared state to the telemetry commands for its lifetime.
 class TelemetryPublisher {
 public:
-    TelemetryPublisher(const SharedState& shared, std::vector<uint16_t> ports)
+    TelemetryPublisher(const SharedState& shared, std::vector<uint16_t> ports,
+                       std::vector<rte_mempool*> pools)
     {
         TelemetryView& view = telemetry_view();
         {
             std::lock_guard lock(view.mutex);
             view.shared = &shared;
             view.ports = std::move(ports);
+            view.pools = std::move(pools);
         }
         mp::register_telemetry("/l2fwd_fork/slaves", slaves_command,
                                "The slave processes: lcore, pid, state, restarts, RX ports.");
@@ -275,7 +293,6 @@ private:
 // ---- the master ------------------------------------------------------------
 struct MasterSetup {
     Options options;
-    std::string program_path; // the file to exec for a slave
     std::string argv0;
     std::string file_prefix;
     std::vector<std::string> inherited; // EAL options the slaves get too
@@ -301,21 +318,22 @@ public:
     Master& operator=(const Master&) = delete;
 
     // On any way out: no slave and no launcher may outlive the master's objects.
+    // Each round kills what runs, so every launcher returns.
     ~Master()
     {
         while (true) {
             const uint32_t rung = doorbell_.rung();
             bool waiting = false;
             for (auto& slot : slots_) {
-                if (slot->collected)
+                if (!slot->launch.outstanding())
                     continue;
                 SlaveRecord& record = shared_.slaves[slot->index];
                 send_command(record.channel, Command::stop);
-                if (slot->ended.load(std::memory_order_acquire)) {
-                    rte_eal_wait_lcore(record.launch_lcore);
-                    slot->collected = true;
-                    if (slot->result.pid > 0)
-                        reaper_.reap(slot->result.pid);
+                if (slot->launch.ended()) {
+                    const LaunchResult& result = slot->launch.collect(
+                        [&] { rte_eal_wait_lcore(record.launch_lcore); });
+                    if (result.pid > 0)
+                        reaper_.reap(result.pid);
                     continue;
                 }
                 if (const pid_t pid = record.pid.load(); pid > 0)
@@ -329,11 +347,12 @@ public:
     }
 
     // Starts the slaves and looks after them until Ctrl-C (or SIGTERM); returns
-    // once every slave has ended. Throws if a slave cannot be kept running.
-    void run()
+    // once every slave has ended: empty, or why a slave could not be kept
+    // running. Nothing in the loop waits for more than max_sleep.
+    std::string run()
     {
         for (unsigned s = 0; s < slots_.size(); ++s)
-            launch(s);
+            launch(s, Clock::now());
         const auto period = std::chrono::seconds(setup_.options.stats_period);
         auto next_stats = Clock::now() + period;
         const bool tty = isatty(STDOUT_FILENO) != 0;
@@ -361,25 +380,27 @@ public:
             doorbell_.wait(rung, max_sleep);
         }
         print_stats(stdout, shared_, setup_.ports, false);
-        if (!failure_.empty())
-            throw mp::StartupError(failure_);
+        return failure_;
     }
+
+    // A slave was killed inside its start-up (rte_eal_init and the look-ups
+    // before it is ready), where it may have left one of DPDK's locks in the
+    // shared memory held: freeing shared objects could then wait for good.
+    bool killed_in_start_up() const noexcept { return killed_in_start_up_; }
 
 private:
     struct Slot {
         Master* master = nullptr;
         unsigned index = 0;
-        std::atomic<bool> ended{false}; // set by the launcher: the exit notification
-        bool collected = true;          // the launcher's result has been handled
-        LaunchResult result;
+        LaunchSlot launch;
+        bool was_ready = false; // this launch's slave has been ready
         pid_t previous_pid = 0;
     };
 
     static int launcher_main(void* arg)
     {
         auto& slot = *static_cast<Slot*>(arg);
-        slot.result = slot.master->start_and_wait(slot.index);
-        slot.ended.store(true, std::memory_order_release);
+        slot.launch.finish(slot.master->start_and_wait(slot.index));
         slot.master->doorbell_.ring(); // the exit notification
         return 0;
     }
@@ -401,7 +422,7 @@ private:
             record.lcore.store(lcore, std::memory_order_release);
             const auto argv = slave_argv({setup_.argv0, setup_.file_prefix, lcore, cpus,
                                           setup_.inherited, s});
-            return run_slave_process(setup_.program_path, argv, [&](pid_t pid) {
+            return run_slave_process(program_.fd(), argv, [&](pid_t pid) {
                 record.pid.store(pid, std::memory_order_release);
             });
         } catch (const std::exception& e) {
@@ -414,21 +435,31 @@ private:
 
     static int32_t owner_tag(unsigned s) { return static_cast<int32_t>(s) + 1; }
 
-    void launch(unsigned s)
+    // A launch that fails ends the slave at once (LaunchSlot): it counts as a
+    // failed start, and nothing waits for it.
+    void launch(unsigned s, Clock::time_point now)
     {
         Slot& slot = *slots_[s];
         SlaveRecord& record = shared_.slaves[s];
         slot.previous_pid = record.pid.load();
+        slot.was_ready = false;
         record.pid.store(0);
         record.ready_pid.store(0);
         record.channel.command.store(static_cast<uint32_t>(Command::none));
         record.channel.ack.store(static_cast<uint32_t>(Command::none));
-        slot.ended.store(false);
-        slot.collected = false;
-        supervisor_.launched(s);
+        supervisor_.launched(s, now);
         record.state.store(static_cast<uint32_t>(SlaveState::starting));
-        mp::check(rte_eal_remote_launch(&Master::launcher_main, &slot, record.launch_lcore),
-                  mp::strprintf("cannot launch slave %u on lcore %u", s, record.launch_lcore));
+        slot.launch.arm();
+        const int ret = test_launch_failure()
+                            ? -EBUSY
+                            : rte_eal_remote_launch(&Master::launcher_main, &slot,
+                                                    record.launch_lcore);
+        if (ret == 0)
+            slot.launch.launched();
+        else
+            slot.launch.launch_failed(mp::strprintf("cannot launch it on lcore %u: %s",
+                                                    record.launch_lcore,
+                                                    mp::rte_error_text(ret)));
     }
 
     // Slaves that have started forwarding; completed recoveries.
@@ -441,6 +472,7 @@ private:
             const pid_t pid = record.pid.load(std::memory_order_acquire);
             if (pid <= 0 || record.ready_pid.load(std::memory_order_acquire) != pid)
                 continue;
+            slots_[s]->was_ready = true;
             const auto recovery = supervisor_.ready(s, now);
             if (slots_[s]->previous_pid == 0)
                 mp::log(RTE_LOG_INFO, "slave %u forwarding: lcore %u, pid %d, RX port(s) %s", s,
@@ -478,30 +510,32 @@ private:
     {
         for (unsigned s = 0; s < slots_.size(); ++s) {
             Slot& slot = *slots_[s];
-            if (slot.collected || !slot.ended.load(std::memory_order_acquire))
+            if (!slot.launch.due())
                 continue;
             SlaveRecord& record = shared_.slaves[s];
-            rte_eal_wait_lcore(record.launch_lcore);
-            slot.collected = true;
-            if (slot.result.pid > 0)
-                reaper_.reap(slot.result.pid);
-            const bool asked = supervisor_.ended(s, slot.result.ended_at);
+            const LaunchResult& result =
+                slot.launch.collect([&] { rte_eal_wait_lcore(record.launch_lcore); });
+            if (result.pid > 0)
+                reaper_.reap(result.pid);
+            const bool by_signal = killed_by_signal(result);
+            killed_in_start_up_ = killed_in_start_up_ || (by_signal && !slot.was_ready);
+            const bool asked = supervisor_.ended(s, result.ended_at, by_signal);
             const unsigned lcore = record.lcore.load();
             // The slave's resources that do not wait for its group: its lcore
             // id (the pools it used are renewed before anyone runs on them)
             // and the files EAL left for it.
             if (setup_.options.floating)
                 lcore_ids_.release(lcore, owner_tag(s));
-            mp::Eal::remove_runtime_files_of(slot.result.pid);
+            mp::Eal::remove_runtime_files_of(result.pid);
             if (asked)
                 mp::log(RTE_LOG_INFO, "slave %u stopped: lcore %u, pid %d, %s%s", s, lcore,
-                        slot.result.pid, describe_end(slot.result).c_str(),
+                        result.pid, describe_end(result).c_str(),
                         record.channel.ack.load() == static_cast<uint32_t>(Command::stop)
                             ? " (STOP acknowledged)"
                             : "");
             else
                 mp::log(RTE_LOG_WARNING, "slave %u died: lcore %u, pid %d, %s", s, lcore,
-                        slot.result.pid, describe_end(slot.result).c_str());
+                        result.pid, describe_end(result).c_str());
         }
     }
 
@@ -517,18 +551,21 @@ private:
                         action.slave, record.lcore.load(), record.pid.load(), action.cause);
             break;
         case Supervisor::Action::Kind::kill:
-            if (const pid_t pid = record.pid.load(); pid > 0 && !slots_[action.slave]->ended) {
-                mp::log(RTE_LOG_WARNING, "slave %u (pid %d) did not stop within %lld ms: "
-                        "killing it",
-                        action.slave, pid, static_cast<long long>(stop_timeout.count()));
-                kill(pid, SIGKILL);
-            }
+            kill_slave(action.slave, "did not act on STOP in time");
+            break;
+        case Supervisor::Action::Kind::start_timeout:
+            kill_slave(action.slave, "was not ready within the start limit (a DPDK lock in the "
+                                     "shared memory may be held by a slave killed during its "
+                                     "start-up)");
             break;
         case Supervisor::Action::Kind::restart:
-            reclaim(action.members);
+            if (!reclaim(action.members)) {
+                supervisor_.shutdown();
+                break;
+            }
             for (unsigned m : action.members) {
                 shared_.slaves[m].restarts.fetch_add(1);
-                launch(m);
+                launch(m, Clock::now());
             }
             break;
         case Supervisor::Action::Kind::give_up:
@@ -541,36 +578,56 @@ private:
         }
     }
 
-    // Every slave of the group has ended: make their ports and pools new.
-    void reclaim(const std::vector<unsigned>& members)
+    void kill_slave(unsigned s, const char* why)
+    {
+        const pid_t pid = shared_.slaves[s].pid.load();
+        if (pid <= 0 || slots_[s]->launch.ended())
+            return;
+        mp::log(RTE_LOG_WARNING, "slave %u (pid %d) %s: killing it", s, pid, why);
+        kill(pid, SIGKILL);
+    }
+
+    // Every slave of the group has ended: their ports stopped, their pools
+    // refilled in place, the ports started. Nothing here allocates or frees
+    // DPDK memory or takes a lock in the shared memory, so a slave killed
+    // holding one cannot stop the master (see port_pools.hpp). False, with
+    // failure_ set, if a port does not start again.
+    bool reclaim(const std::vector<unsigned>& members)
     {
         std::vector<uint16_t> ports;
         for (unsigned m : members)
             for (unsigned i = 0; i < shared_.slaves[m].n_rx_ports; ++i)
                 ports.push_back(shared_.slaves[m].rx_ports[i]);
         const Clock::time_point start = Clock::now();
-        std::lock_guard lock(telemetry_view().mutex);
-        // Stopping a port also frees the mbufs its TX ring still holds.
+        // Stopping a port also frees the mbufs its rings still hold (pool puts
+        // that never wait: port_pools.hpp).
         for (uint16_t port : ports)
             if (const int ret = rte_eth_dev_stop(port); ret != 0)
                 mp::log(RTE_LOG_WARNING, "port %u: cannot stop: %s", port,
                         mp::rte_error_text(ret));
-        for (uint16_t port : ports)
-            pools_.renew(port);
-        for (uint16_t port : ports)
-            mp::check(rte_eth_dev_start(port), mp::strprintf("port %u: cannot start again",
-                                                             port));
         std::string text;
         for (uint16_t port : ports) {
-            text += mp::strprintf(" %u (mbuf_pool_p%u.%u)", port, port, pools_.generation(port));
+            pools_.renew(port);
+            text += mp::strprintf(" %u (%s, renewal %u)", port, pools_.pool(port)->name,
+                                  pools_.renewals(port));
         }
-        mp::log(RTE_LOG_INFO, "ports%s stopped, given fresh mbuf pools and started in %.1f ms",
+        for (uint16_t port : ports)
+            if (const int ret = rte_eth_dev_start(port); ret != 0) {
+                failure_ = mp::strprintf("port %u: cannot start again: %s", port,
+                                         mp::rte_error_text(ret));
+                mp::log(RTE_LOG_ERR, "%s", failure_.c_str());
+                return false;
+            }
+        mp::log(RTE_LOG_INFO, "ports%s stopped, mbuf pools renewed in place and started in "
+                "%.1f ms",
                 text.c_str(), to_ms(Clock::now() - start));
+        return true;
     }
 
     SharedState& shared_;
     PortPools& pools_;
     MasterSetup setup_;
+    ProgramFile program_; // what every slave execs
     LcoreIdAllocator lcore_ids_;
     Supervisor supervisor_;
     std::vector<unsigned> cpus_;
@@ -578,6 +635,7 @@ private:
     Reaper reaper_; // after the destructor's body has handed it every ended slave
     std::vector<std::unique_ptr<Slot>> slots_;
     std::string failure_;
+    bool killed_in_start_up_ = false;
 };
 
 void print_plan(const Topology& topology)
@@ -592,20 +650,21 @@ void print_plan(const Topology& topology)
 
 } // namespace
 
-int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_line)
+int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_line,
+               std::optional<mp::Watchdog>& exit_watchdog)
 {
     mp::require_lcores(3, "the master and at least two slaves");
     MasterSetup setup;
     setup.options = options;
     setup.ports = mp::ports_from_mask(options.portmask);
     setup.topology = plan_topology(setup.ports, mp::worker_lcores(), options.ports_per_lcore);
-    setup.program_path = std::filesystem::read_symlink("/proc/self/exe").string();
     setup.argv0 = command_line.argv0;
     setup.file_prefix = eal.file_prefix();
     setup.inherited = inherited_eal_args(command_line.eal_args);
     print_plan(setup.topology);
 
     auto shared = mp::Memzone<SharedState>::reserve(shared_memzone_name);
+    shared->header = this_build_header();
     shared->master_pid = getpid();
     shared->n_slaves = static_cast<uint32_t>(setup.topology.slaves.size());
     shared->portmask = options.portmask;
@@ -639,10 +698,31 @@ int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_
     mp::PortsGuard ports_guard(setup.ports);
     mp::wait_for_links(setup.ports);
 
-    TelemetryPublisher telemetry(*shared, setup.ports);
+    TelemetryPublisher telemetry(*shared, setup.ports, pools.all());
     eal.mark_ready();
-    Master master(*shared, pools, std::move(setup));
-    master.run();
+    std::string failure;
+    bool killed_in_start_up = false;
+    {
+        Master master(*shared, pools, std::move(setup));
+        failure = master.run();
+        killed_in_start_up = master.killed_in_start_up();
+    }
+    // Every slave has ended. What is left frees DPDK memory, which waits for
+    // any lock a killed slave left held: bounded, and not tried at all when a
+    // slave was killed where it could have left one.
+    exit_watchdog.emplace("l2fwd_fork", "exit", mp::default_exit_limit,
+                          mp::held_lock_exit_hint);
+    if (killed_in_start_up) {
+        mp::log(RTE_LOG_WARNING, "a slave was killed during its start-up, where DPDK may have "
+                "left a lock in the shared memory held: leaving the ports, pools and shared "
+                "memory as they are");
+        ports_guard.stop_only();
+        pools.keep();
+        (void)shared.release();
+        eal.keep_shared_state_at_exit();
+    }
+    if (!failure.empty())
+        throw mp::StartupError(failure);
     return 0;
 }
 

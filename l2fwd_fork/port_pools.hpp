@@ -1,23 +1,41 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
-// One mbuf pool per RX port. Only the slave receiving on the port takes mbufs
-// from it, and only that slave frees them again (as it transmits them on the
-// pair port), so every mbuf a slave can hold belongs to the pools of its group.
-// After a death, the master stops the group's ports, sets their RX queues up on
-// fresh pools and frees the old ones: whatever the dead slave held (its burst
-// arrays, TX buffers, per-lcore caches, a half-done ring operation inside the
-// pool) goes with the old pool. The pools are named mbuf_pool_p<port>.<n>,
-// n counting the renewals.
+// One mbuf pool per RX port, mbuf_pool_p<port>, made once at start-up and
+// renewed in place after every death in the port's group.
+//
+// Who uses a pool: only the slave receiving on the port takes mbufs from it,
+// and only that slave frees them again (it alone transmits on the pair port's
+// TX queue, where they go, and it frees the ones that queue drops or has sent).
+// The master uses the pool only while no slave of the group runs (port
+// start and stop). So a pool has one user at a time, and its backend is
+// "ring_sp_sc": a single-producer/single-consumer ring never waits for another
+// process, where the default "ring_mp_mc" ring makes every later put spin for
+// good once a process dies between moving the ring's head and its tail (a
+// stack-based driver would instead leak list elements, or wait on a spinlock
+// the dead held).
+//
+// Renewal: once every slave of the group has ended and the ports are stopped
+// (so the driver holds none of the pool's mbufs), renew() forgets every
+// per-lcore cache, empties the ring and puts every mbuf of the pool back into
+// it, reinitialised. Whatever the dead slave left (mbufs in its burst arrays
+// and TX buffers, its cache, a half-done ring operation) is thereby undone,
+// exactly: the pool is full again. Nothing is allocated or freed: creating and
+// freeing pools needs DPDK's memory and memzone locks in the shared memory,
+// which a slave killed inside rte_eal_init() can leave held, and the master
+// would then wait for them for good.
 
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
 
+#include <mp/dpdk_internals.hpp>
 #include <mp/error.hpp>
 #include <mp/mempool.hpp>
-#include <mp/port.hpp>
 
 namespace l2fwd_fork {
 
@@ -25,70 +43,87 @@ inline constexpr unsigned rx_descriptors = 1024;
 inline constexpr unsigned tx_descriptors = 1024;
 inline constexpr unsigned mempool_cache_size = 256;
 // RX ring + the pair port's TX ring + two bursts + the caches of the slave and
-// of the master (which fills RX rings when it sets queues up), rounded up to
+// of the master (which fills RX rings when it starts ports), rounded up to
 // 2^n - 1 as mempools like.
 inline constexpr unsigned mbufs_per_port = 4095;
 static_assert(mbufs_per_port >= rx_descriptors + tx_descriptors + 2 * 32 + 2 * mempool_cache_size);
+// See the top of the file.
+inline constexpr const char* pool_driver = "ring_sp_sc";
 
 class PortPools {
 public:
     explicit PortPools(const std::vector<uint16_t>& ports)
     {
         for (uint16_t port : ports)
-            entries_.push_back({port, 0, create(port, 0)});
+            entries_.push_back({port, 0, create(port)});
     }
 
     rte_mempool* pool(uint16_t port) const { return entry(port).pool.native(); }
-    unsigned generation(uint16_t port) const { return entry(port).generation; }
+    unsigned renewals(uint16_t port) const { return entry(port).renewals; }
+    std::vector<rte_mempool*> all() const
+    {
+        std::vector<rte_mempool*> pools;
+        for (const Entry& e : entries_)
+            pools.push_back(e.pool.native());
+        return pools;
+    }
 
-    // For a stopped port: RX queue 0 on a new pool, then the old pool freed.
+    // Only for a stopped port whose slaves have all ended: see the top of the
+    // file. Takes well under a millisecond and never waits.
     void renew(uint16_t port)
     {
-        Entry& e = entry(port);
-        auto fresh = create(port, e.generation + 1);
-        rte_eth_dev_info info{};
-        mp::check(rte_eth_dev_info_get(port, &info),
-                  mp::strprintf("port %u: cannot get device info", port));
-        rte_eth_conf conf{};
-        mp::check(rte_eth_dev_conf_get(port, &conf),
-                  mp::strprintf("port %u: cannot get its configuration", port));
-        uint16_t rx_desc = rx_descriptors;
-        uint16_t tx_desc = tx_descriptors;
-        mp::check(rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_desc, &tx_desc),
-                  mp::strprintf("port %u: cannot adjust descriptor counts", port));
-        rte_eth_rxconf rxconf = info.default_rxconf;
-        rxconf.offloads = conf.rxmode.offloads;
-        rxconf.rx_drop_en = mp::PortSetup{}.drop_when_full ? 1 : 0;
-        // Releases the old queue and the mbufs its ring held, into the old pool.
-        mp::check(rte_eth_rx_queue_setup(port, 0, rx_desc, rte_eth_dev_socket_id(port), &rxconf,
-                                         fresh.native()),
-                  mp::strprintf("port %u: cannot set up RX queue 0 again", port));
-        e.pool = std::move(fresh); // frees the old pool
-        ++e.generation;
+        Entry& e = const_cast<Entry&>(entry(port));
+        rte_mempool* pool = e.pool.native();
+        for (unsigned lcore = 0; lcore < RTE_MAX_LCORE; ++lcore)
+            if (rte_mempool_cache* cache = rte_mempool_default_cache(pool, lcore))
+                mp::internals::cache_forget(*cache);
+        rte_ring_reset(mp::internals::pool_ring(*pool));
+        rte_mempool_obj_iter(pool, &PortPools::put_back, nullptr);
+        ++e.renewals;
+    }
+
+    // At an exit that must not free shared memory (master.cpp): the pools stay.
+    void keep() noexcept
+    {
+        for (Entry& e : entries_)
+            (void)e.pool.release();
     }
 
 private:
     struct Entry {
         uint16_t port;
-        unsigned generation;
+        unsigned renewals;
         mp::PktmbufPool::Owner pool;
     };
 
-    static mp::PktmbufPool::Owner create(uint16_t port, unsigned generation)
+    static mp::PktmbufPool::Owner create(uint16_t port)
     {
-        return mp::PktmbufPool::create(mp::strprintf("mbuf_pool_p%u.%u", port, generation),
-                                       mbufs_per_port, mempool_cache_size, nullptr,
-                                       RTE_MBUF_DEFAULT_BUF_SIZE, rte_eth_dev_socket_id(port));
+        auto pool = mp::PktmbufPool::create(mp::strprintf("mbuf_pool_p%u", port), mbufs_per_port,
+                                            mempool_cache_size, pool_driver,
+                                            RTE_MBUF_DEFAULT_BUF_SIZE,
+                                            rte_eth_dev_socket_id(port));
+        if (mp::internals::pool_ring(*pool.native()) == nullptr)
+            throw mp::StartupError(mp::strprintf("mbuf pool of port %u: driver %s keeps no "
+                                                 "ring to renew",
+                                                 port, pool_driver));
+        return pool;
     }
 
-    Entry& entry(uint16_t port)
+    // Every object of the pool, as rte_pktmbuf_pool_create() first made it,
+    // back into the (single-producer) ring.
+    static void put_back(rte_mempool* pool, void*, void* obj, unsigned index) noexcept
     {
-        for (Entry& e : entries_)
+        rte_pktmbuf_init(pool, nullptr, obj, index);
+        rte_ring_sp_enqueue(mp::internals::pool_ring(*pool), obj);
+    }
+
+    const Entry& entry(uint16_t port) const
+    {
+        for (const Entry& e : entries_)
             if (e.port == port)
                 return e;
         throw mp::StartupError(mp::strprintf("port %u has no mbuf pool", port));
     }
-    const Entry& entry(uint16_t port) const { return const_cast<PortPools*>(this)->entry(port); }
 
     std::vector<Entry> entries_;
 };

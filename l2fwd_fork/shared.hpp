@@ -11,7 +11,9 @@
 //   command (STOP) per slave              the doorbell, when ready
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include <rte_ether.h>
 #include <rte_lcore.h>
@@ -22,6 +24,26 @@
 namespace l2fwd_fork {
 
 inline constexpr const char* shared_memzone_name = "l2fwd_fork_shared";
+
+// What a slave checks before it reads anything else of the memzone: the master
+// that made it is this same program with this same layout. The master execs
+// its own binary (launcher.hpp), but a slave started by hand, or from another
+// build, must refuse rather than read a SharedState of another shape. Bump the
+// version with every change to SharedState or what it holds. A test build
+// defines another version to play the other build.
+inline constexpr uint64_t shared_magic = 0x6c32667766726b31; // "l2fwfrk1"
+#ifdef L2FWD_FORK_TEST_LAYOUT_VERSION
+inline constexpr uint32_t shared_layout_version = L2FWD_FORK_TEST_LAYOUT_VERSION;
+#else
+inline constexpr uint32_t shared_layout_version = 2;
+#endif
+
+// The first bytes of the memzone, the same in every layout.
+struct SharedHeader {
+    uint64_t magic;
+    uint32_t layout_version;
+    uint32_t layout_size; // sizeof(SharedState) of the master's build
+};
 
 // A slave that is ready waits for `go`, which the master gives once every
 // slave of its group is ready: slaves that share port pairs start together,
@@ -76,6 +98,7 @@ inline void add(std::atomic<uint64_t>& counter, uint64_t n) noexcept
 }
 
 struct SharedState {
+    SharedHeader header; // first: see shared_magic
     std::atomic<uint32_t> doorbell; // see doorbell.hpp
     int32_t master_pid;
     uint32_t n_slaves;
@@ -87,6 +110,29 @@ struct SharedState {
     PortStatistics port_stats[RTE_MAX_ETHPORTS];
 };
 
+static_assert(offsetof(SharedState, header) == 0);
+
+inline SharedHeader this_build_header() noexcept
+{
+    return {shared_magic, shared_layout_version, static_cast<uint32_t>(sizeof(SharedState))};
+}
+
+// Why a slave of this build cannot use the memzone a master wrote with
+// `header`; empty if it can.
+inline std::string layout_mismatch(const SharedHeader& header)
+{
+    const SharedHeader ours = this_build_header();
+    if (header.magic != ours.magic)
+        return "the memzone " + std::string(shared_memzone_name) +
+               " was not written by an l2fwd_fork master";
+    if (header.layout_version != ours.layout_version || header.layout_size != ours.layout_size)
+        return "the master's shared state has layout version " +
+               std::to_string(header.layout_version) + " (" + std::to_string(header.layout_size) +
+               " bytes), this program expects version " + std::to_string(ours.layout_version) +
+               " (" + std::to_string(ours.layout_size) +
+               " bytes): it is another build of l2fwd_fork";
+    return {};
+}
 static_assert(std::atomic<uint64_t>::is_always_lock_free &&
               std::atomic<int32_t>::is_always_lock_free);
 

@@ -3,7 +3,9 @@
 // It forwards the RX ports of entry N of the shared slave table until the
 // master sends STOP.
 #include <csignal>
+#include <string>
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <mp/all.hpp>
@@ -20,10 +22,18 @@ int run_slave(mp::Eal& eal, unsigned slave)
     if (eal.primary())
         throw mp::UsageError("--slave is for the slave processes the master starts: run "
                              "l2fwd_fork without it");
+    // Exec'd from a file descriptor (launcher.hpp), a slave is named after the
+    // descriptor's number by kernels before 6.14; ps should show l2fwd_fork.
+    prctl(PR_SET_NAME, "l2fwd_fork");
     // Ctrl-C in a terminal reaches the whole process group; the master then
     // stops its slaves in order, so the slaves themselves ignore it.
     std::signal(SIGINT, SIG_IGN);
 
+    // The header first: nothing else of the memzone means anything if the
+    // master is another build.
+    const auto header = mp::Memzone<SharedHeader>::lookup(shared_memzone_name);
+    if (const std::string mismatch = layout_mismatch(*header); !mismatch.empty())
+        throw mp::StartupError(mp::strprintf("--slave=%u: %s", slave, mismatch.c_str()));
     const auto shared = mp::Memzone<SharedState>::lookup(shared_memzone_name);
     if (getppid() != shared->master_pid)
         throw mp::StartupError(mp::strprintf("--slave=%u: this process was not started by the "

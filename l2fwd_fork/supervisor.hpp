@@ -14,9 +14,18 @@
 //                  and launches new slaves)
 //              ──> all forwarding: recovery done, timed from the death
 //
-// A slave that keeps dying before it forwards makes the master give up rather
-// than restart it forever.
+// A slave that keeps failing before it forwards (it exits, crashes or does
+// not become ready within the start limit) makes the master give up rather
+// than restart it forever. A slave killed from outside while it starts is not
+// such a failure: kills faster than start-ups only make the group go round
+// again.
+//
+// A slave still starting is never killed for not acting on STOP within the
+// stop timeout: it is inside rte_eal_init(), where a kill can leave a DPDK lock
+// in the shared memory held. It sees STOP once its EAL is up; only the start
+// limit kills it.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -49,9 +58,10 @@ public:
     using Clock = std::chrono::steady_clock;
 
     struct Action {
-        enum class Kind { stop, kill, restart, give_up };
+        // kill: STOP not acted on in time; start_timeout: not ready in time.
+        enum class Kind { stop, kill, start_timeout, restart, give_up };
         Kind kind;
-        unsigned slave = 0;            // stop, kill, give_up
+        unsigned slave = 0;            // stop, kill, start_timeout, give_up
         unsigned cause = 0;            // stop: the slave whose end caused it
         std::vector<unsigned> members; // restart: the group, in order
     };
@@ -66,9 +76,10 @@ public:
 
     // `group[s]` is slave s's dependency group (see topology.hpp).
     Supervisor(std::vector<unsigned> group, Clock::duration stop_timeout,
-               unsigned max_failed_starts)
+               unsigned max_failed_starts,
+               Clock::duration start_timeout = std::chrono::seconds(5))
         : group_(std::move(group)), slaves_(group_.size()), stop_timeout_(stop_timeout),
-          max_failed_starts_(max_failed_starts)
+          start_timeout_(start_timeout), max_failed_starts_(max_failed_starts)
     {
         unsigned groups = 0;
         for (unsigned g : group_)
@@ -80,11 +91,12 @@ public:
     bool recovering(unsigned s) const noexcept { return recoveries_[group_[s]].active; }
     bool shutting_down() const noexcept { return shutting_down_; }
 
-    void launched(unsigned s)
+    void launched(unsigned s, Clock::time_point now = Clock::now())
     {
         slaves_[s].state = SlaveState::starting;
         slaves_[s].stop_sent = false;
         slaves_[s].killed = false;
+        slaves_[s].start_deadline = now + start_timeout_;
     }
 
     // The slave forwards. Returns the recovery its group has completed, if any.
@@ -105,13 +117,14 @@ public:
         return Recovery{members_of(group_[s]), recovery.cause, recovery.died_at, now};
     }
 
-    // The slave's process has ended at `when`. Returns true if the master had
-    // asked it to stop (a death otherwise).
-    bool ended(unsigned s, Clock::time_point when)
+    // The slave's process has ended at `when`; `by_signal`: killed by SIGKILL
+    // or SIGTERM (from outside, unless the supervisor asked for it). Returns
+    // true if the master had asked it to stop (a death otherwise).
+    bool ended(unsigned s, Clock::time_point when, bool by_signal = false)
     {
         Slave& slave = slaves_[s];
         const bool asked = slave.stop_sent;
-        if (slave.state == SlaveState::starting && !asked)
+        if (slave.state == SlaveState::starting && !asked && (!by_signal || slave.killed))
             ++slave.failed_starts;
         slave.state = SlaveState::exited;
         if (shutting_down_)
@@ -126,8 +139,16 @@ public:
         return asked;
     }
 
-    // Stop everything; nothing is restarted from now on.
-    void shutdown() noexcept { shutting_down_ = true; }
+    // Stop everything; nothing is restarted from now on. Every slave gets the
+    // stop timeout, those still starting too: leaving matters more now than a
+    // lock a kill may leave held (the master then leaves the shared memory as
+    // it is: master.cpp).
+    void shutdown(Clock::time_point now = Clock::now()) noexcept
+    {
+        shutting_down_ = true;
+        for (Slave& slave : slaves_)
+            slave.stop_deadline = std::min(slave.stop_deadline, now + stop_timeout_);
+    }
 
     bool all_ended() const noexcept
     {
@@ -162,6 +183,8 @@ public:
         if (shutting_down_)
             for (unsigned s = 0; s < slaves_.size(); ++s)
                 stop_or_kill(s, s, now, actions);
+        for (unsigned s = 0; s < slaves_.size(); ++s)
+            kill_if_not_started(s, now, actions);
         return actions;
     }
 
@@ -171,6 +194,7 @@ private:
         bool stop_sent = false;
         bool killed = false;
         Clock::time_point stop_deadline{};
+        Clock::time_point start_deadline{};
         unsigned failed_starts = 0; // ended before forwarding, in a row
     };
     struct GroupRecovery {
@@ -194,9 +218,12 @@ private:
     {
         Slave& slave = slaves_[s];
         if (slave.state == SlaveState::starting || slave.state == SlaveState::running) {
+            // One still starting keeps its start limit (see the top of the file).
+            slave.stop_deadline = slave.state == SlaveState::starting && !shutting_down_
+                                      ? std::max(slave.start_deadline, now + stop_timeout_)
+                                      : now + stop_timeout_;
             slave.state = SlaveState::stopping;
             slave.stop_sent = true;
-            slave.stop_deadline = now + stop_timeout_;
             actions.push_back({Action::Kind::stop, s, cause, {}});
         } else if (slave.state == SlaveState::stopping && !slave.killed &&
                    now >= slave.stop_deadline) {
@@ -205,10 +232,21 @@ private:
         }
     }
 
+    void kill_if_not_started(unsigned s, Clock::time_point now, std::vector<Action>& actions)
+    {
+        Slave& slave = slaves_[s];
+        if (slave.state == SlaveState::starting && !slave.killed &&
+            now >= slave.start_deadline) {
+            slave.killed = true;
+            actions.push_back({Action::Kind::start_timeout, s, s, {}});
+        }
+    }
+
     std::vector<unsigned> group_;
     std::vector<Slave> slaves_;
     std::vector<GroupRecovery> recoveries_;
     Clock::duration stop_timeout_;
+    Clock::duration start_timeout_;
     unsigned max_failed_starts_;
     bool shutting_down_ = false;
     bool gave_up_ = false;

@@ -4,6 +4,9 @@
 // start-up can leave it:
 //   lock_holder <EAL args>                    memory hotplug lock, for writing
 //                                             (a heap that grows), after start-up
+//   lock_holder <EAL args> -- --read           memory hotplug lock, for reading,
+//                                             after start-up (no gate: nobody
+//                                             will repair it)
 //   lock_holder <EAL args> -- --read-in-start-up
 //                                             memory hotplug lock, for reading,
 //                                             inside the start-up gate, as
@@ -48,9 +51,9 @@ int main(int argc, char** argv)
         const auto args = eal.app_args();
         const std::string_view mode = args.empty() ? "" : args[0];
         std::optional<mp::StartupGate> gate;
-        if (!mode.empty())
+        if (mode.ends_with("-in-start-up"))
             gate.emplace(mp::Eal::runtime_dir(eal.file_prefix()), std::chrono::seconds(20));
-        if (mode == "--read-in-start-up")
+        if (mode == "--read" || mode == "--read-in-start-up")
             rte_mcfg_mem_read_lock();
         else if (mode == "--memzone-write-in-start-up")
             take_memzone_lock_for_writing(eal.file_prefix());

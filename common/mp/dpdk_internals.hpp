@@ -14,6 +14,7 @@
 //    alone;
 //  - drivers' use of that cache: how many mbufs one RX or TX burst of net_null
 //    takes from it or gives to it;
+//  - pool renewal: the mempool ring drivers keep their ring in pool_data;
 //  - runtime files: the names a secondary process gives the files it leaves in
 //    the runtime folder (its socket, its private memseg arrays);
 //  - the memory hotplug lock: where it lies in the shared configuration, and
@@ -25,7 +26,8 @@
 // rte_mempool_do_generic_get and rte_mempool_cache_flush
 // (lib/mempool/rte_mempool.h), net_null's burst functions
 // (drivers/net/null/rte_eth_null.c), the single-thread head
-// and tail updates of rte_ring (lib/ring/rte_ring_*_pvt.h), and the names of
+// and tail updates of rte_ring (lib/ring/rte_ring_*_pvt.h), where the mempool
+// ring drivers keep their ring (drivers/mempool/ring), and the names of
 // the secondary's mp socket (lib/eal/common/eal_common_proc.c) and private
 // fbarrays (lib/eal/linux/eal_memalloc.c), struct rte_mem_config
 // (lib/eal/common/eal_memcfg.h) up to memory_hotplug_lock, and rte_rwlock_t
@@ -174,6 +176,18 @@ inline CacheUse tx_burst_cache_use(std::string_view driver, unsigned segments) n
 inline bool rx_packets_single_segment(std::string_view driver) noexcept
 {
     return driver == "net_null";
+}
+
+// ---- mempool ring drivers ------------------------------------------------------
+
+// The ring of a pool whose driver is one of the mempool ring drivers
+// ("ring_mp_mc", "ring_sp_sc", ...: drivers/mempool/ring keeps its rte_ring in
+// pool_data); nullptr for any other driver. For a pool that nobody uses, the
+// ring can then be emptied (rte_ring_reset) and refilled.
+inline rte_ring* pool_ring(const rte_mempool& pool) noexcept
+{
+    const std::string_view driver = rte_mempool_get_ops(pool.ops_index)->name;
+    return driver.starts_with("ring_") ? static_cast<rte_ring*>(pool.pool_data) : nullptr;
 }
 
 // ---- EAL runtime folder -----------------------------------------------------

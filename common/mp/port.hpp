@@ -136,12 +136,18 @@ public:
     {
         for (uint16_t port : ports_) {
             rte_eth_dev_stop(port);
-            rte_eth_dev_close(port);
+            if (close_)
+                rte_eth_dev_close(port);
         }
     }
 
+    // Stop only: closing frees DPDK memory, which waits for any lock in the
+    // shared memory that a killed process left held (l2fwd_fork's exit).
+    void stop_only() noexcept { close_ = false; }
+
 private:
     std::vector<uint16_t> ports_;
+    bool close_ = true;
 };
 
 // Waits up to `timeout` for every port's link to come up, then prints each

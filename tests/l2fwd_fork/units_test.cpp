@@ -14,6 +14,7 @@
 
 #include "../harness/argv.hpp"
 #include "forwarder.hpp"
+#include "launch_slot.hpp"
 #include "lcore_ids.hpp"
 #include "options.hpp"
 #include "shared.hpp"
@@ -362,6 +363,117 @@ TEST_F(SupervisorTest, ShutdownStopsEverySlaveAndRestartsNothing)
     supervisor.ended(3, t0 + 601ms);
     EXPECT_TRUE(supervisor.poll(t0 + 602ms).empty());
     EXPECT_TRUE(supervisor.all_ended());
+}
+
+TEST_F(SupervisorTest, SlaveNotReadyWithinTheStartLimitIsKilledAndCountsAsAFailedStart)
+{
+    Supervisor limited{{0, 0}, 500ms, 2, 5s};
+    limited.launched(0, t0);
+    limited.launched(1, t0);
+    limited.ready(1, t0 + 100ms);
+    EXPECT_TRUE(limited.poll(t0 + 4999ms).empty());
+    EXPECT_EQ(kinds(limited.poll(t0 + 5s)), (Actions{{Kind::start_timeout, 0}}));
+    EXPECT_TRUE(limited.poll(t0 + 6s).empty()) << "killed once";
+    // Killed by the master's SIGKILL: a failed start all the same.
+    limited.ended(0, t0 + 6s, true);
+    EXPECT_EQ(kinds(limited.poll(t0 + 6s)), (Actions{{Kind::stop, 1}}));
+    limited.ended(1, t0 + 6s);
+    EXPECT_EQ(kinds(limited.poll(t0 + 6s)), (Actions{{Kind::restart, 2}}));
+    limited.launched(0, t0 + 6s);
+    limited.launched(1, t0 + 6s);
+    EXPECT_EQ(kinds(limited.poll(t0 + 11s)),
+              (Actions{{Kind::start_timeout, 0}, {Kind::start_timeout, 1}}));
+    limited.ended(0, t0 + 11s, true);
+    EXPECT_EQ(kinds(limited.poll(t0 + 11s)), (Actions{{Kind::give_up, 0}, {Kind::stop, 1}}))
+        << "the second failed start in a row reaches the limit of 2";
+}
+
+TEST_F(SupervisorTest, KillsFromOutsideDuringStartUpNeverMakeTheMasterGiveUp)
+{
+    start_all();
+    for (int round = 0; round < 10; ++round) {
+        supervisor.ended(0, t0, true); // kill -9 from outside, still starting
+        EXPECT_EQ(kinds(supervisor.poll(t0)), (Actions{{Kind::stop, 1}}));
+        supervisor.ended(1, t0);
+        EXPECT_EQ(kinds(supervisor.poll(t0)), (Actions{{Kind::restart, 2}}))
+            << "round " << round;
+        supervisor.launched(0, t0);
+        supervisor.launched(1, t0);
+    }
+}
+
+TEST_F(SupervisorTest, StartingPartnerIsNotKilledAtTheStopTimeoutButAtShutdownItIs)
+{
+    Supervisor limited{{0, 0}, 500ms, 3, 5s};
+    limited.launched(0, t0);
+    limited.launched(1, t0);
+    limited.ended(0, t0 + 10ms, true);
+    EXPECT_EQ(kinds(limited.poll(t0 + 10ms)), (Actions{{Kind::stop, 1}}));
+    // Inside rte_eal_init a kill could leave a DPDK lock held: it gets until
+    // its start limit to see STOP.
+    EXPECT_TRUE(limited.poll(t0 + 2s).empty());
+    limited.shutdown(t0 + 2s);
+    EXPECT_TRUE(limited.poll(t0 + 2499ms).empty());
+    EXPECT_EQ(kinds(limited.poll(t0 + 2500ms)), (Actions{{Kind::kill, 1}}))
+        << "leaving: the stop timeout for all";
+}
+
+// ---- launches ------------------------------------------------------------------
+TEST(LaunchSlot, AFailedLaunchEndsAtOnceAndIsCollectedWithoutWaiting)
+{
+    LaunchSlot slot;
+    EXPECT_FALSE(slot.outstanding()) << "nothing launched yet";
+    slot.arm();
+    EXPECT_TRUE(slot.outstanding());
+    slot.launch_failed("cannot launch it on lcore 1: Device or resource busy");
+    ASSERT_TRUE(slot.due()) << "no launcher will ever report: the result is there now";
+    bool waited = false;
+    const LaunchResult& result = slot.collect([&] { waited = true; });
+    EXPECT_FALSE(waited) << "no launcher ran, so none is waited for";
+    EXPECT_FALSE(slot.outstanding());
+    EXPECT_EQ(result.pid, -1);
+    EXPECT_EQ(describe_end(result),
+              "was not started: cannot launch it on lcore 1: Device or resource busy");
+}
+
+TEST(LaunchSlot, ALaunchedSlaveIsDueOnlyOnceItsLauncherFinished)
+{
+    LaunchSlot slot;
+    slot.arm();
+    slot.launched();
+    EXPECT_TRUE(slot.outstanding());
+    EXPECT_FALSE(slot.due());
+    LaunchResult ended;
+    ended.pid = 42;
+    slot.finish(ended);
+    ASSERT_TRUE(slot.due());
+    bool waited = false;
+    EXPECT_EQ(slot.collect([&] { waited = true; }).pid, 42);
+    EXPECT_TRUE(waited);
+    EXPECT_FALSE(slot.due());
+}
+
+// ---- the shared state's layout -------------------------------------------------
+TEST(SharedLayout, ASlaveRefusesTheStateOfAnotherBuild)
+{
+    EXPECT_EQ(layout_mismatch(this_build_header()), "");
+    SharedHeader other = this_build_header();
+    other.layout_version += 1;
+    EXPECT_EQ(layout_mismatch(other),
+              "the master's shared state has layout version " +
+                  std::to_string(shared_layout_version + 1) + " (" +
+                  std::to_string(sizeof(SharedState)) +
+                  " bytes), this program expects version " +
+                  std::to_string(shared_layout_version) + " (" +
+                  std::to_string(sizeof(SharedState)) +
+                  " bytes): it is another build of l2fwd_fork");
+    other = this_build_header();
+    other.layout_size -= 64;
+    EXPECT_NE(layout_mismatch(other), "") << "same version, other size: another layout";
+    other = this_build_header();
+    other.magic = 0;
+    EXPECT_EQ(layout_mismatch(other),
+              "the memzone l2fwd_fork_shared was not written by an l2fwd_fork master");
 }
 
 // ---- slave command lines -----------------------------------------------------
