@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <regex>
@@ -108,6 +109,35 @@ bool start_and_kill(const std::vector<std::string>& argv, std::mt19937& random,
     return ready;
 }
 
+// Kills a process of `victim` `kills` times at random instants; after each
+// kill the survivor's counter must have moved within 2 s.
+void kill_again_and_again(Figures& figures, const std::vector<std::string>& victim,
+                          std::string_view ready_line,
+                          const std::function<unsigned long long()>& survivor)
+{
+    std::mt19937 random(seed);
+    for (unsigned k = 0; k < kills; ++k) {
+        const auto before = survivor();
+        figures.killed_in_startup += !start_and_kill(victim, random, ready_line, k);
+        ++figures.kills;
+        ASSERT_TRUE(poll_until(2s, [&] { return survivor() > before; }))
+            << "kill " << k << ": the survivor stopped working (seed " << seed << ")";
+    }
+}
+
+// Starts a fresh process of `victim`; its counter must move within 5 s.
+std::unique_ptr<Process> start_fresh(Figures& figures, const std::vector<std::string>& victim,
+                                     const std::function<unsigned long long()>& counter)
+{
+    const auto started = Clock::now();
+    auto fresh = std::make_unique<Process>(victim);
+    const auto before = counter();
+    EXPECT_TRUE(poll_until(fresh_process_limit, [&] { return counter() > before; }, 10ms))
+        << "a fresh process is not working: " << fresh->output();
+    figures.recovery_ms.push_back(milliseconds_since(started));
+    return fresh;
+}
+
 // SIGINT, then the exit code within the limit.
 void expect_clean_stop(Process& p, const std::string& name)
 {
@@ -145,21 +175,11 @@ TEST(Chaos, SymmetricMpProcessKilledAtRandom)
 
     Figures figures;
     figures.program = "symmetric_mp";
-    std::mt19937 random(seed);
-    for (unsigned k = 0; k < kills; ++k) {
-        const auto rx0 = rx_of(0);
-        figures.killed_in_startup +=
-            !start_and_kill(symmetric_cmd(prefix, 1), random, "Finished Process Init.", k);
-        ++figures.kills;
-        ASSERT_TRUE(poll_until(2s, [&] { return rx_of(0) > rx0; }))
-            << "kill " << k << ": proc 0 stopped forwarding (seed " << seed << ")";
-    }
-    const auto started = Clock::now();
-    Process p1(symmetric_cmd(prefix, 1));
-    const auto rx1 = rx_of(1);
-    ASSERT_TRUE(poll_until(fresh_process_limit, [&] { return rx_of(1) > rx1; }, 10ms))
-        << "a fresh proc 1 is not forwarding: " << p1.output();
-    figures.recovery_ms.push_back(milliseconds_since(started));
+    kill_again_and_again(figures, symmetric_cmd(prefix, 1), "Finished Process Init.",
+                         [&] { return rx_of(0); });
+    ASSERT_FALSE(HasFatalFailure());
+    const auto p1 = start_fresh(figures, symmetric_cmd(prefix, 1), [&] { return rx_of(1); });
+    ASSERT_FALSE(HasFailure());
 
     // Both run: what is in use is in flight (a burst per port each) or lost.
     const auto in_use_after = telemetry.number(stats, "mbufs_in_use");
@@ -169,7 +189,7 @@ TEST(Chaos, SymmetricMpProcessKilledAtRandom)
                                            static_cast<long long>(*in_use_before) - in_flight);
     figures.report();
     EXPECT_LE(figures.lost_mbufs, static_cast<long long>(figures.kills) * lost_per_kill_limit());
-    expect_clean_stop(p1, "proc 1");
+    expect_clean_stop(*p1, "proc 1");
     expect_clean_stop(p0, "proc 0");
 }
 
@@ -203,23 +223,13 @@ TEST(Chaos, ClientServerMpClientKilledAtRandom)
 
     Figures figures;
     figures.program = "client_server_mp";
-    std::mt19937 random(seed);
-    for (unsigned k = 0; k < kills; ++k) {
-        const auto tx0 = tx_of(0);
-        figures.killed_in_startup +=
-            !start_and_kill(client_cmd(prefix, 1), random, "Client process 1 handling packets", k);
-        ++figures.kills;
-        ASSERT_TRUE(poll_until(2s, [&] { return tx_of(0) > tx0; }))
-            << "kill " << k << ": client 0 stopped forwarding (seed " << seed << ")";
-    }
-    const auto started = Clock::now();
-    Process c1(client_cmd(prefix, 1));
-    const auto tx1 = tx_of(1);
-    ASSERT_TRUE(poll_until(fresh_process_limit, [&] { return tx_of(1) > tx1; }, 10ms))
-        << "a fresh client 1 is not forwarding: " << c1.output();
-    figures.recovery_ms.push_back(milliseconds_since(started));
+    kill_again_and_again(figures, client_cmd(prefix, 1), "Client process 1 handling packets",
+                         [&] { return tx_of(0); });
+    ASSERT_FALSE(HasFatalFailure());
+    const auto c1 = start_fresh(figures, client_cmd(prefix, 1), [&] { return tx_of(1); });
+    ASSERT_FALSE(HasFailure());
 
-    expect_clean_stop(c1, "client 1");
+    expect_clean_stop(*c1, "client 1");
     expect_clean_stop(c0, "client 0");
     expect_clean_stop(server, "mp_server");
     static const std::regex books(

@@ -429,12 +429,7 @@ TEST(ClientServerMp, ANewClientBlockedByAHeldDpdkLockGivesUpWithOneLine)
     ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
     Process c0(client_cmd(prefix, "1@1", "0"));
     ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
-    {
-        Process holder(args({{build_root() + "/tests/lock_holder"},
-                             eal_args(prefix, "8@1", {}, {"--proc-type=secondary"})}));
-        ASSERT_TRUE(holder.expect("lock held: memory, for writing", 60s)) << holder.output();
-        holder.kill();
-    }
+    ASSERT_NE(leave_lock_held(prefix, ""), 0);
     const auto started = std::chrono::steady_clock::now();
     Process c1(client_cmd(prefix, "2@1", "1"));
     const auto exit = c1.wait_exit(60s);
@@ -475,15 +470,8 @@ TEST(ClientServerMp, AProcessKilledInsideItsStartUpLeavesNoLockHeld)
     ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
     Process c0(client_cmd(prefix, "1@1", "0"));
     ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
-    pid_t holder_pid = 0;
-    {
-        Process holder(args({{build_root() + "/tests/lock_holder"},
-                             eal_args(prefix, "8@1", {}, {"--proc-type=secondary"}),
-                             {"--", "--read-in-start-up"}}));
-        ASSERT_TRUE(holder.expect("lock held: read-in-start-up", 60s)) << holder.output();
-        holder_pid = holder.pid();
-        holder.kill();
-    }
+    const pid_t holder_pid = leave_lock_held(prefix, "--read-in-start-up");
+    ASSERT_NE(holder_pid, 0);
     Process c1(client_cmd(prefix, "2@1", "1"));
     ASSERT_TRUE(c1.expect("Client process 1 handling packets", 10s)) << c1.output();
     EXPECT_NE(c1.output().find("APP: process " + std::to_string(holder_pid) +

@@ -403,6 +403,20 @@ std::optional<unsigned long long> last_number_after(const std::string& text,
     return value;
 }
 
+pid_t leave_lock_held(const DpdkPrefix& prefix, std::string_view mode, std::string_view lcore)
+{
+    std::vector<std::string> argv = args({{build_root() + "/tests/lock_holder"},
+                                          eal_args(prefix, lcore, {}, {"--proc-type=secondary"})});
+    if (!mode.empty())
+        argv.insert(argv.end(), {"--", std::string(mode)});
+    Process holder(argv);
+    if (!holder.expect("lock held: ", 60s))
+        return 0;
+    const pid_t pid = holder.pid();
+    holder.kill();
+    return pid;
+}
+
 ::testing::AssertionResult refused(Process& p, std::string_view program, std::string_view text,
                                    std::chrono::milliseconds timeout)
 {

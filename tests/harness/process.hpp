@@ -174,6 +174,14 @@ bool poll_until(std::chrono::milliseconds timeout, const auto& condition,
     return true;
 }
 
+// Starts tests/lock_holder as a secondary of `prefix` on lcore `lcore`, lets it
+// take the DPDK lock `mode` names ("" for the memory hotplug lock for writing,
+// "--read", "--read-in-start-up", "--memzone-write-in-start-up": see
+// tests/lock_holder.cpp) and kills it with the lock held, as a process killed
+// there would leave it. Returns its pid, or 0 if it never held the lock.
+pid_t leave_lock_held(const DpdkPrefix& prefix, std::string_view mode,
+                      std::string_view lcore = "8@1");
+
 // The process ends within `timeout` with exit code 1, and its stderr holds
 // exactly one line of its own ("<program>: error: ..."), which contains `text`.
 ::testing::AssertionResult refused(Process& p, std::string_view program, std::string_view text,

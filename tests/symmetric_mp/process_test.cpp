@@ -376,12 +376,7 @@ TEST(SymmetricMp, LockLeftByAProcessKilledInStartUpIsReportedNotAHang)
     DpdkPrefix prefix("smp_lock");
     Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
     ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
-    {
-        Process holder(args({{build_root() + "/tests/lock_holder"},
-                             eal_args(prefix, "8@1", {}, {"--proc-type=secondary"})}));
-        ASSERT_TRUE(holder.expect("lock held: memory, for writing", 60s)) << holder.output();
-        holder.kill();
-    }
+    ASSERT_NE(leave_lock_held(prefix, ""), 0);
     const auto started = std::chrono::steady_clock::now();
     Process p1(command(prefix, {.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"}));
     const auto exit = p1.wait_exit(40s);
@@ -414,15 +409,8 @@ TEST(SymmetricMp, AProcessKilledHoldingTheMemzoneLockInItsStartUpBlocksNobody)
     DpdkPrefix prefix("smp_mzlock");
     Process p0(command(prefix, {.lcores = "0@0", .proc_id = 0}));
     ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
-    pid_t holder_pid = 0;
-    {
-        Process holder(args({{build_root() + "/tests/lock_holder"},
-                             eal_args(prefix, "8@1", {}, {"--proc-type=secondary"}),
-                             {"--", "--memzone-write-in-start-up"}}));
-        ASSERT_TRUE(holder.expect("lock held: memzone-write-in-start-up", 60s)) << holder.output();
-        holder_pid = holder.pid();
-        holder.kill();
-    }
+    const pid_t holder_pid = leave_lock_held(prefix, "--memzone-write-in-start-up");
+    ASSERT_NE(holder_pid, 0);
     Process p1(command(prefix, {.lcores = "1@1", .proc_id = 1, .proc_type = "secondary"}));
     ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 5s)) << p1.output();
     EXPECT_NE(p1.output().find("APP: process " + std::to_string(holder_pid) +
