@@ -118,7 +118,10 @@ inline StartupLockRepair repair_startup_locks(const std::string& config_path,
                     return true;
             return false;
         };
-        while (unsettled()) {
+        // A word that live processes keep changing is theirs: after a while,
+        // what has not settled is left alone.
+        const auto give_up_at = start + 8 * settle;
+        while (unsettled() && std::chrono::steady_clock::now() < give_up_at) {
             std::this_thread::sleep_for(sample_every);
             const auto now = std::chrono::steady_clock::now();
             for (Watched& w : watched)
@@ -128,8 +131,10 @@ inline StartupLockRepair repair_startup_locks(const std::string& config_path,
                     w.since = now;
                 }
         }
+        const auto now = std::chrono::steady_clock::now();
         for (const Watched& w : watched) {
-            if (repairable(w) && internals::release_dead_holders(w.word, w.seen))
+            const bool settled = now - w.since >= settle;
+            if (repairable(w) && settled && internals::release_dead_holders(w.word, w.seen))
                 result.released |= w.lock;
             else if (w.seen != 0 && !repairable(w))
                 result.left_held |= w.lock;

@@ -82,7 +82,8 @@ struct Figures {
             std::ofstream out(path, std::ios::app);
             out << program << ',' << kills << ',' << killed_in_startup << ',' << lost_mbufs << ','
                 << per_kill << ',' << percentile(recovery_ms, 0.5) << ','
-                << percentile(recovery_ms, 0.9) << ',' << seed << '\n';
+                << percentile(recovery_ms, 0.9) << ',' << recovery_ms.size() << ',' << seed
+                << '\n';
         }
     }
 };
