@@ -117,6 +117,43 @@ class OutputTest(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(docs, "perf_throughput_22.11.svg")))
 
 
+class RateTest(unittest.TestCase):
+    """_rates: what a window of port and CPU counters becomes."""
+
+    class Scenario:
+        lcores_forwarding = 2
+        roles = {"forward": "tx"}
+
+    class Spec:
+        def __init__(self, name, role):
+            self.name, self.role = name, role
+
+    @staticmethod
+    def snapshot(t, rx, tx, cpu_ns):
+        return {"t": t, "cpu": {"p0": cpu_ns},
+                "stats": {0: {"ipackets": rx, "opackets": tx, "q_opackets": [tx, 0, 0, 0]}}}
+
+    def test_two_seconds_of_counters(self):
+        s0 = self.snapshot(10.0, 1_000_000, 1_000_000, 5e9)
+        s1 = self.snapshot(12.0, 5_200_000, 5_000_000, 5e9 + 2e9)
+        row = scenarios._rates(self.Scenario, [self.Spec("p0", "forward")], s0, s1, 2e9)
+        self.assertEqual(row["seconds"], 2.0)
+        self.assertAlmostEqual(row["mpps"], 2.0)
+        self.assertAlmostEqual(row["rx_mpps"], 2.1)
+        self.assertAlmostEqual(row["mpps_per_lcore"], 1.0)
+        self.assertAlmostEqual(row["cpu_forward"], 1.0)  # one CPU busy all along
+        self.assertAlmostEqual(row["cycles_forward"], 1000.0)  # 2 s x 2 GHz / 4 M packets
+        self.assertAlmostEqual(row["cycles_per_packet"], 1000.0)
+        self.assertAlmostEqual(row["mpps_per_cpu"], 2.0)
+        self.assertEqual(row["queue_tx_mpps"], [2.0])
+
+    def test_a_window_without_packets_is_an_error(self):
+        s0 = self.snapshot(0.0, 7, 7, 0)
+        with self.assertRaises(scenarios.BenchError):
+            scenarios._rates(self.Scenario, [self.Spec("p0", "forward")], s0,
+                             self.snapshot(1.0, 7, 7, 1e9), 2e9)
+
+
 class PieceTest(unittest.TestCase):
     def test_percentile_interpolates(self):
         self.assertEqual(report.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50), 3.0)
@@ -124,7 +161,9 @@ class PieceTest(unittest.TestCase):
 
     def test_every_process_gets_no_pci_a_null_port_and_its_own_prefix(self):
         lines = scenarios.command_lines(scenarios.Binaries("/nonexistent"))
-        self.assertTrue(all(" testpmd " in line for line in lines))  # only what is installed
+        # Only what is installed: testpmd (package dpdk), none of ours.
+        self.assertTrue(lines, "dpdk-testpmd is not installed")
+        self.assertTrue(all(" testpmd " in line for line in lines), lines)
         prefix = Prefix("unit")
         try:
             for sc in scenarios.FORWARDING:
@@ -140,9 +179,6 @@ class PieceTest(unittest.TestCase):
         finally:
             Registry.cleanup()
 
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 @unittest.skipUnless(os.environ.get("MP_BUILD_ROOT"), "MP_BUILD_ROOT (the build folder) is not set")
@@ -162,3 +198,7 @@ class C2cProbeTest(unittest.TestCase):
                              timeout=30)
         self.assertEqual(out.returncode, 1)
         self.assertEqual(out.stderr, "c2c_latency: cannot pin to CPUs 0 and 4095\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
