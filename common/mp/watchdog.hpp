@@ -11,6 +11,7 @@
 //   ... start-up ...
 //   watchdog.done();
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -44,6 +45,10 @@ public:
               std::unique_lock lock(mutex_);
               if (changed_.wait_for(lock, limit, [this] { return done_; }))
                   return;
+              // Watchdogs may overlap (mp::Eal's around rte_eal_init(), a
+              // program's around its whole start-up): one line, from the first.
+              if (fired_.exchange(true))
+                  return;
               std::fflush(stdout);
               std::fprintf(stderr, "%s: error: %s did not finish within %lld s: %s\n", program,
                            what, static_cast<long long>(limit.count()), hint);
@@ -71,6 +76,7 @@ public:
     }
 
 private:
+    static inline std::atomic<bool> fired_{false};
     std::mutex mutex_;
     std::condition_variable changed_;
     bool done_ = false;

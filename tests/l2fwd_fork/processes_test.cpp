@@ -89,11 +89,13 @@ private:
     int fd_ = -1;
 };
 
+// The number under "key" in a telemetry reply; a missing key fails the test.
 unsigned long long json_number(const std::string& json, const std::string& key)
 {
     std::smatch m;
     if (std::regex_search(json, m, std::regex("\"" + key + "\":\\s*(\\d+)")))
         return std::stoull(m[1]);
+    ADD_FAILURE() << "no \"" << key << "\" in the reply: " << json;
     return 0;
 }
 
@@ -281,7 +283,9 @@ TEST(L2fwdFork, FloatingSlavesRecoverFromTwentyKillsWithoutLeakingMbufs)
     Telemetry& telemetry = run.telemetry;
     auto current = run.slaves;
 
-    std::mt19937 random(static_cast<unsigned>(Clock::now().time_since_epoch().count()));
+    const auto seed = static_cast<unsigned>(Clock::now().time_since_epoch().count());
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 random(seed);
     std::vector<double> appear_ms;
     unsigned long long max_in_use = 0;
     for (int round = 0; round < 20; ++round) {
@@ -590,7 +594,9 @@ std::vector<int> live_slaves(const Process& master)
 // for good, in the pool renewal, for the memory lock.
 TEST(L2fwdFork, SlaveKilledDuringStartUpIsRecoveredAndTheMasterStillExitsOnCtrlC)
 {
-    std::mt19937 random(static_cast<unsigned>(Clock::now().time_since_epoch().count()));
+    const auto seed = static_cast<unsigned>(Clock::now().time_since_epoch().count());
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 random(seed);
     for (int run = 0; run < 8; ++run) {
         SCOPED_TRACE("run " + std::to_string(run + 1));
         DpdkPrefix prefix("l2fu");
