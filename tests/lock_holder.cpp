@@ -15,9 +15,6 @@
 //   lock_holder <EAL args> -- --memzone-write-in-start-up
 //                                             memzone lock, for writing, inside
 //                                             the gate, as rte_eal_memzone_init()
-#include <sys/mman.h>
-
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -30,16 +27,14 @@
 
 namespace {
 
-// The memzone lock has no API of its own: take it in the shared configuration.
+// The memzone lock has no API of its own: take it in the shared configuration
+// (mapped for good: the process waits to be killed holding it).
 void take_memzone_lock_for_writing(const std::string& prefix)
 {
-    const int fd = open(mp::Eal::config_path(prefix).c_str(), O_RDWR);
-    void* mapped = fd < 0 ? MAP_FAILED
-                          : mmap(nullptr, sizeof(mp::internals::MemConfigHead),
-                                 PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (mapped == MAP_FAILED)
+    static const mp::MemConfigMapping config(mp::Eal::config_path(prefix));
+    if (config.head() == nullptr)
         throw mp::StartupError("cannot map the shared configuration");
-    rte_rwlock_write_lock(&static_cast<mp::internals::MemConfigHead*>(mapped)->mlock);
+    rte_rwlock_write_lock(&config.head()->mlock);
 }
 
 } // namespace

@@ -66,9 +66,44 @@ inline std::string startup_lock_names(unsigned locks)
 
 // What repair_startup_locks() found.
 struct StartupLockRepair {
-    bool config_readable = false;
     unsigned released = 0;      // StartupLock bits
     unsigned left_held = 0;     // held for writing: the memory hotplug lock
+};
+
+// The head of a primary's shared configuration (the runtime folder's "config"
+// file), mapped for reading and writing while this object lives; head() is
+// nullptr if the file cannot be mapped or is not a configuration this build
+// may read (internals::mem_config_usable).
+class MemConfigMapping {
+public:
+    explicit MemConfigMapping(const std::string& config_path)
+    {
+        const int fd = open(config_path.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+            return;
+        void* mapped = mmap(nullptr, sizeof(internals::MemConfigHead), PROT_READ | PROT_WRITE,
+                            MAP_SHARED, fd, 0);
+        close(fd);
+        if (mapped == MAP_FAILED)
+            return;
+        head_ = static_cast<internals::MemConfigHead*>(mapped);
+        if (!internals::mem_config_usable(*head_)) {
+            munmap(head_, sizeof(internals::MemConfigHead));
+            head_ = nullptr;
+        }
+    }
+    MemConfigMapping(const MemConfigMapping&) = delete;
+    MemConfigMapping& operator=(const MemConfigMapping&) = delete;
+    ~MemConfigMapping()
+    {
+        if (head_ != nullptr)
+            munmap(head_, sizeof(internals::MemConfigHead));
+    }
+
+    internals::MemConfigHead* head() const noexcept { return head_; }
+
+private:
+    internals::MemConfigHead* head_ = nullptr;
 };
 
 // Clears what a dead process left in the start-up locks of the primary whose
@@ -79,68 +114,59 @@ inline StartupLockRepair repair_startup_locks(const std::string& config_path,
                                               std::chrono::milliseconds settle)
 {
     StartupLockRepair result;
-    const int fd = open(config_path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0)
+    const MemConfigMapping config(config_path);
+    if (config.head() == nullptr)
         return result;
-    void* mapped = mmap(nullptr, sizeof(internals::MemConfigHead), PROT_READ | PROT_WRITE,
-                        MAP_SHARED, fd, 0);
-    close(fd);
-    if (mapped == MAP_FAILED)
-        return result;
-    auto& head = *static_cast<internals::MemConfigHead*>(mapped);
-    if (internals::mem_config_usable(head)) {
-        result.config_readable = true;
-        struct Watched {
-            StartupLock lock;
-            std::atomic_ref<int32_t> word;
-            int32_t seen = 0;
-            std::chrono::steady_clock::time_point since{};
-        };
-        std::array<Watched, 3> watched{{
-            {memzone_lock, internals::rwlock_word(head.mlock)},
-            {tailq_lock, internals::rwlock_word(head.qlock)},
-            {memory_hotplug_lock, internals::rwlock_word(head.memory_hotplug_lock)},
-        }};
-        const auto start = std::chrono::steady_clock::now();
-        for (Watched& w : watched) {
-            w.seen = w.word.load(std::memory_order_acquire);
-            w.since = start;
-        }
-        const auto repairable = [](const Watched& w) {
-            return w.seen != 0 &&
-                   !(w.lock == memory_hotplug_lock && (w.seen & RTE_RWLOCK_WRITE) != 0);
-        };
-        constexpr auto sample_every = std::chrono::milliseconds(1);
-        const auto unsettled = [&] {
-            const auto now = std::chrono::steady_clock::now();
-            for (const Watched& w : watched)
-                if (repairable(w) && now - w.since < settle)
-                    return true;
-            return false;
-        };
-        // A word that live processes keep changing is theirs: after a while,
-        // what has not settled is left alone.
-        const auto give_up_at = start + 8 * settle;
-        while (unsettled() && std::chrono::steady_clock::now() < give_up_at) {
-            std::this_thread::sleep_for(sample_every);
-            const auto now = std::chrono::steady_clock::now();
-            for (Watched& w : watched)
-                if (const int32_t value = w.word.load(std::memory_order_acquire);
-                    value != w.seen) {
-                    w.seen = value;
-                    w.since = now;
-                }
-        }
-        const auto now = std::chrono::steady_clock::now();
-        for (const Watched& w : watched) {
-            const bool settled = now - w.since >= settle;
-            if (repairable(w) && settled && internals::release_dead_holders(w.word, w.seen))
-                result.released |= w.lock;
-            else if (w.seen != 0 && !repairable(w))
-                result.left_held |= w.lock;
-        }
+    internals::MemConfigHead& head = *config.head();
+    struct Watched {
+        StartupLock lock;
+        std::atomic_ref<int32_t> word;
+        int32_t seen = 0;
+        std::chrono::steady_clock::time_point since{};
+    };
+    std::array<Watched, 3> watched{{
+        {memzone_lock, internals::rwlock_word(head.mlock)},
+        {tailq_lock, internals::rwlock_word(head.qlock)},
+        {memory_hotplug_lock, internals::rwlock_word(head.memory_hotplug_lock)},
+    }};
+    const auto start = std::chrono::steady_clock::now();
+    for (Watched& w : watched) {
+        w.seen = w.word.load(std::memory_order_acquire);
+        w.since = start;
     }
-    munmap(mapped, sizeof(internals::MemConfigHead));
+    const auto repairable = [](const Watched& w) {
+        return w.seen != 0 &&
+               !(w.lock == memory_hotplug_lock && (w.seen & RTE_RWLOCK_WRITE) != 0);
+    };
+    constexpr auto sample_every = std::chrono::milliseconds(1);
+    const auto unsettled = [&] {
+        const auto now = std::chrono::steady_clock::now();
+        for (const Watched& w : watched)
+            if (repairable(w) && now - w.since < settle)
+                return true;
+        return false;
+    };
+    // A word that live processes keep changing is theirs: after a while,
+    // what has not settled is left alone.
+    const auto give_up_at = start + 8 * settle;
+    while (unsettled() && std::chrono::steady_clock::now() < give_up_at) {
+        std::this_thread::sleep_for(sample_every);
+        const auto now = std::chrono::steady_clock::now();
+        for (Watched& w : watched)
+            if (const int32_t value = w.word.load(std::memory_order_acquire);
+                value != w.seen) {
+                w.seen = value;
+                w.since = now;
+            }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (const Watched& w : watched) {
+        const bool settled = now - w.since >= settle;
+        if (repairable(w) && settled && internals::release_dead_holders(w.word, w.seen))
+            result.released |= w.lock;
+        else if (w.seen != 0 && !repairable(w))
+            result.left_held |= w.lock;
+    }
     return result;
 }
 
