@@ -84,86 +84,43 @@ int telemetry_stats(const char*, const char*, rte_tel_data* data)
     return 0;
 }
 
-std::vector<unsigned> enabled_lcores()
+using Claims = mp::ProcessClaims<rte_mbuf>;
+
+// Why this process cannot have its proc-id or one of its lcore ids.
+std::string refusal(const ProcTable& table, unsigned proc_id, const mp::ClaimConflict& conflict)
 {
-    std::vector<unsigned> lcores;
-    unsigned lcore = 0;
-    RTE_LCORE_FOREACH(lcore)
-    {
-        lcores.push_back(lcore);
-    }
-    return lcores;
+    const int pid = static_cast<int>(mp::pid_of(conflict.holder));
+    if (!conflict.lcore)
+        return mp::strprintf("--proc-id %u is already served by process %d, which is still "
+                             "running: give each process its own --proc-id",
+                             proc_id, pid);
+    // The holder's proc-id is unknown only if it released it a moment ago.
+    const std::optional<unsigned> holder_proc = table.proc_of(conflict.holder);
+    const std::string who = holder_proc
+                                ? mp::strprintf("proc-id %u (process %d)", *holder_proc, pid)
+                                : mp::strprintf("process %d", pid);
+    return mp::strprintf("lcore %u is already used by %s: give each process its own lcore ids "
+                         "(-l/--lcores), they index the mbuf pool's per-lcore caches",
+                         *conflict.lcore, who.c_str());
 }
 
-// Frees our proc-id and lcore claims when the process leaves normally (a
-// killed process leaves them to be taken over).
-class ProcClaim {
-public:
-    ProcClaim() = default;
-    ProcClaim(ProcTable* table, unsigned proc_id) : table_(table), proc_id_(proc_id) {}
-    ProcClaim(const ProcClaim&) = delete;
-    ProcClaim& operator=(const ProcClaim&) = delete;
-    ~ProcClaim()
-    {
-        if (table_ != nullptr)
-            table_->release(proc_id_, mp::self_key());
-    }
-
-private:
-    ProcTable* table_ = nullptr;
-    unsigned proc_id_ = 0;
-};
-
-// Takes `proc_id` in the shared table for this process, and its lcore ids:
-// refuses to share an lcore id with a live process (they would share a mempool
-// cache). Returns the lcore ids taken over from dead processes.
-std::vector<unsigned> claim_proc_id(SharedConfig& config, unsigned proc_id,
-                                    std::span<const unsigned> lcores)
+// Takes `proc_id` and our lcore ids in the shared table (see <mp/process_claims.hpp>),
+// or, without a table, claims nothing.
+Claims claim_proc_id(SharedConfig* config, unsigned proc_id, mp::PktmbufPool pool,
+                     std::span<const unsigned> lcores)
 {
-    const mp::OwnerKey me = mp::self_key();
-    const mp::Claim claim = config.procs.procs[proc_id].claim(me);
-    const int previous = static_cast<int>(mp::pid_of(claim.previous));
-    if (claim.result == mp::ClaimResult::held)
-        throw mp::StartupError(mp::strprintf("--proc-id %u is already served by process %d, which "
-                                             "is still running: give each process its own "
-                                             "--proc-id",
-                                             proc_id, previous));
-    if (claim.result == mp::ClaimResult::taken_over)
+    if (config == nullptr)
+        return Claims::unclaimed(pool, lcores);
+    ProcTable& table = config->procs;
+    Claims claims(&table.procs[proc_id], table.lcores, lcores, pool, "mbufs",
+                  [&](const mp::ClaimConflict& c) { return refusal(table, proc_id, c); });
+    if (claims.id_taken_over())
         mp::log(RTE_LOG_INFO, "proc-id %u was served by process %d, which has exited: resuming "
                               "its queues",
-                proc_id, previous);
-    LcoreClaims taken = config.procs.claim_lcores(lcores, me);
-    if (const auto& conflict = taken.conflict) {
-        config.procs.procs[proc_id].release(me);
-        const int pid = static_cast<int>(mp::pid_of(conflict->owner));
-        // The holder's proc-id is unknown only if it released it a moment ago.
-        const std::string who =
-            conflict->proc_id ? mp::strprintf("proc-id %u (process %d)", *conflict->proc_id, pid)
-                              : mp::strprintf("process %d", pid);
-        throw mp::StartupError(mp::strprintf(
-            "lcore %u is already used by %s: give each process its own lcore ids "
-            "(-l/--lcores), they index the mbuf pool's per-lcore caches",
-            conflict->lcore, who.c_str()));
-    }
-    for (PortCounters& counters : config.counters[proc_id].port)
+                proc_id, static_cast<int>(claims.previous_id_holder()));
+    for (PortCounters& counters : config->counters[proc_id].port)
         counters.reset();
-    return std::move(taken.taken_over);
-}
-
-// The per-lcore caches a dead process left on the lcore ids we took over from
-// it: returned to the pool when it died outside a put, dropped when inside.
-void recover_caches(SharedConfig& config, mp::PktmbufPool pool,
-                    std::span<const unsigned> taken_over)
-{
-    for (const unsigned lcore : taken_over) {
-        const mp::CacheRecovery got =
-            mp::recover_lcore_cache(config.procs.lcores[lcore], pool, lcore);
-        if (got.returned + got.discarded != 0)
-            mp::log(RTE_LOG_INFO, "lcore %u: a process that died there left %u mbufs in its "
-                                  "mempool cache: returned %u to the pool, dropped %u (what "
-                                  "its last burst may have touched)",
-                    lcore, got.returned + got.discarded, got.returned, got.discarded);
-    }
+    return claims;
 }
 
 // A queue this process will use must exist: a primary started with a smaller
@@ -231,7 +188,7 @@ int run(int argc, char** argv)
         }
     }();
     const std::vector<uint16_t> ports = mp::ports_from_mask(options.portmask);
-    const std::vector<unsigned> lcores = enabled_lcores();
+    const std::vector<unsigned> lcores = mp::enabled_lcores();
 
     mp::PktmbufPool pool;
     SharedConfig* config = nullptr;
@@ -243,7 +200,6 @@ int run(int argc, char** argv)
         config = mp::Memzone<SharedConfig>::reserve(config_memzone).release().get();
         config->num_procs = options.num_procs;
         config->portmask = options.portmask;
-        (void)claim_proc_id(*config, options.proc_id, lcores); // a new pool: nothing to recover
         mp::PortSetup setup;
         setup.rx_queues = setup.tx_queues = static_cast<uint16_t>(options.num_procs);
         setup.rss = true;
@@ -264,17 +220,10 @@ int run(int argc, char** argv)
                     config_memzone);
         }
         check_queues(ports, options.proc_id);
-        // Last check: nothing may fail between taking the slot and ProcClaim below.
-        if (config != nullptr)
-            recover_caches(*config, pool, claim_proc_id(*config, options.proc_id, lcores));
-        else
-            // Without the claim table nobody knows whether a process that ran on our
-            // lcore ids died inside a put: forget what their caches hold (at most a
-            // cache's worth of mbufs each) rather than use possibly stale pointers.
-            for (const unsigned lcore : lcores)
-                pool.discard_cache(lcore);
     }
-    const ProcClaim claim(config != nullptr ? &config->procs : nullptr, options.proc_id);
+    // Held until we exit, when our caches go back to the pool; our lcores must
+    // have stopped by then.
+    const Claims claims = claim_proc_id(config, options.proc_id, pool, lcores);
 
     // This process's counters: in shared memory for telemetry, or our own when
     // the primary published no table.
@@ -288,17 +237,12 @@ int run(int argc, char** argv)
                                "proc-id (pid, portN_rx, portN_tx, portN_drop)");
     }
 
-    // Each lcore's put mark: in its lcore claim, or our own without a table.
-    static std::atomic<uint32_t> own_marks[RTE_MAX_LCORE];
-    const auto put_mark = [&](unsigned lcore) {
-        return config != nullptr ? &config->procs.lcores[lcore].in_mempool_put : &own_marks[lcore];
-    };
     static LcoreWork work[RTE_MAX_LCORE];
     const std::vector<PortSlice> slices = assign_port_pairs(ports.size(), lcores.size());
     for (std::size_t i = 0; i < lcores.size(); ++i) {
         const auto mine = std::span(ports).subspan(slices[i].start, slices[i].count);
         work[lcores[i]] = {mine, port_cache_uses(mine), static_cast<uint16_t>(options.proc_id),
-                           counters, pool.native(), put_mark(lcores[i])};
+                           counters, pool.native(), &claims.put_mark(lcores[i])};
     }
 
     if (eal.primary())
@@ -308,12 +252,6 @@ int run(int argc, char** argv)
 
     rte_eal_mp_remote_launch(lcore_main, work, CALL_MAIN);
     rte_eal_mp_wait_lcore();
-    // Our caches go back to the pool, so that the next process on these lcore
-    // ids starts clean and the pool's counts stay exact.
-    for (const unsigned lcore : lcores) {
-        const mp::MempoolPutMark mark(*put_mark(lcore));
-        pool.flush_cache(lcore);
-    }
 
     std::printf("\nExiting on signal %d\n\n", mp::QuitFlag::signal_number());
     for (const uint16_t port : ports)

@@ -20,7 +20,9 @@
 #include <mp/counter.hpp>
 #include <mp/lcore_cache.hpp>
 #include <mp/mempool.hpp>
+#include <mp/process_claims.hpp>
 
+#include "harness/error_text.hpp"
 #include "harness/in_process_eal.hpp"
 
 namespace {
@@ -367,3 +369,170 @@ TEST(MempoolPutMark, SetForItsLifetimeOnly)
 }
 
 } // namespace
+
+// ---- the lcore claims of a process (mp::claim_lcores, mp::ProcessClaims) --------
+
+namespace {
+
+// A table of every lcore's claim, as a memzone holds it.
+struct LcoreTable {
+    std::unique_ptr<mp::LcoreClaim[]> claims = std::make_unique<mp::LcoreClaim[]>(RTE_MAX_LCORE);
+    mp::LcoreClaimTable span() { return mp::LcoreClaimTable(claims.get(), RTE_MAX_LCORE); }
+    mp::ClaimSlot& operator[](unsigned lcore) { return claims[lcore].slot; }
+};
+
+std::vector<unsigned> lcores_of(const std::vector<mp::TakenOver>& taken)
+{
+    std::vector<unsigned> lcores;
+    for (const mp::TakenOver& t : taken)
+        lcores.push_back(t.lcore);
+    return lcores;
+}
+
+} // namespace
+
+TEST(ClaimLcores, AllOrNothingAgainstALiveHolder)
+{
+    LcoreTable table;
+    const mp::OwnerKey other = mp::owner_key(getppid());
+    const mp::OwnerKey me = mp::self_key();
+    const unsigned other_lcores[] = {1, 70};
+    ASSERT_FALSE(mp::claim_lcores(table.span(), other_lcores, other).conflict);
+
+    const unsigned overlapping[] = {5, 70};
+    const mp::LcoreClaims taken = mp::claim_lcores(table.span(), overlapping, me);
+    ASSERT_TRUE(taken.conflict);
+    EXPECT_EQ(taken.conflict->lcore, 70U);
+    EXPECT_EQ(taken.conflict->holder, other);
+    EXPECT_EQ(table[5].holder(), 0U) << "all or nothing";
+
+    // A dead holder's lcores are taken over: their caches need recovery.
+    const auto nobody_alive = [](mp::OwnerKey) { return false; };
+    const mp::LcoreClaims resumed = mp::claim_lcores(table.span(), overlapping, me, nobody_alive);
+    EXPECT_FALSE(resumed.conflict);
+    EXPECT_EQ(lcores_of(resumed.taken_over), std::vector<unsigned>{70});
+    EXPECT_EQ(resumed.taken_over.at(0).previous, other);
+}
+
+// A newcomer that takes over a dead process's lcore and then meets a live one
+// on another lcore backs off; the dead one's lcore must still read as a dead
+// owner's, so that the next process recovers its cache (a free slot would
+// let it use the dead one's cache, stale pointers and all).
+TEST(ClaimLcores, BackingOffLeavesADeadOwnersLcoreDueForRecovery)
+{
+    LcoreTable table;
+    const mp::OwnerKey dead = 4242, live = 5151, newcomer = 6161, next = 7171;
+    const auto alive = [&](mp::OwnerKey key) { return key != dead; };
+    table[1].owner = dead;
+    table[2].owner = live;
+
+    const unsigned both[] = {1, 2};
+    const mp::LcoreClaims refused = mp::claim_lcores(table.span(), both, newcomer, alive);
+    ASSERT_TRUE(refused.conflict);
+    EXPECT_EQ(refused.conflict->lcore, 2U);
+    EXPECT_EQ(table[1].holder(), dead) << "the dead owner, not a free slot";
+
+    const unsigned one[] = {1};
+    const mp::LcoreClaims resumed = mp::claim_lcores(table.span(), one, next, alive);
+    EXPECT_FALSE(resumed.conflict);
+    EXPECT_EQ(lcores_of(resumed.taken_over), std::vector<unsigned>{1}) << "its cache is recovered";
+}
+
+TEST(ClaimLcores, RacingProcessesOnOneLcoreGetOneWinner)
+{
+    LcoreTable table;
+    constexpr int contenders = 8;
+    std::vector<mp::LcoreClaims> results(contenders);
+    std::vector<std::thread> threads;
+    const unsigned lcore[] = {9};
+    for (int i = 0; i < contenders; ++i)
+        threads.emplace_back([&, i] {
+            results[i] = mp::claim_lcores(table.span(), lcore, 100000 + i,
+                                          [](mp::OwnerKey) { return true; });
+        });
+    for (auto& t : threads)
+        t.join();
+    int winners = 0;
+    for (const mp::LcoreClaims& r : results)
+        winners += r.conflict ? 0 : 1;
+    EXPECT_EQ(winners, 1);
+}
+
+// ProcessClaims with a real pool: the dead owner's cache is that of lcore 1.
+class ProcessClaimsTest : public LcoreCache {
+protected:
+    const mp::OwnerKey dead_ = (uint64_t{1234} << 32) | static_cast<uint32_t>(dead_pid());
+    const unsigned both_[2] = {0, dead_lcore};
+    LcoreTable table_;
+    mp::ClaimSlot id_;
+};
+
+TEST_F(ProcessClaimsTest, HeldForLifeThenCachesFlushedAndEverythingFreed)
+{
+    leave_in_dead_cache(40);
+    table_[dead_lcore].owner = dead_;
+    table_.claims[dead_lcore].in_mempool_put = 11; // objs[0 .. 10) untouched
+    id_.owner = dead_;
+    {
+        const mp::ProcessClaims<Obj> claims(&id_, table_.span(), both_, pool_, "objects");
+        EXPECT_TRUE(claims.id_taken_over());
+        EXPECT_EQ(claims.previous_id_holder(), mp::pid_of(dead_));
+        EXPECT_EQ(id_.holder(), mp::self_key());
+        EXPECT_EQ(table_[0].holder(), mp::self_key());
+        EXPECT_EQ(table_[dead_lcore].holder(), mp::self_key());
+        EXPECT_EQ(pool_.in_use(), 30U) << "the 10 below the mark back, the 30 above dropped";
+        EXPECT_EQ(claims.put_mark(dead_lcore).load(), 0U) << "the mark is ours, and clear";
+        EXPECT_EQ(&claims.put_mark(dead_lcore), &table_.claims[dead_lcore].in_mempool_put);
+        EXPECT_THROW(claims.put_mark(2), mp::StartupError) << "lcore 2 is not ours";
+        leave_in_dead_cache(5); // what our own lcore-1 work leaves at exit
+    }
+    EXPECT_EQ(cache_len(), 0U) << "flushed at exit";
+    EXPECT_EQ(pool_.in_use(), 30U);
+    EXPECT_EQ(id_.holder(), 0U);
+    EXPECT_EQ(table_[0].holder(), 0U);
+    EXPECT_EQ(table_[dead_lcore].holder(), 0U);
+}
+
+TEST_F(ProcessClaimsTest, AConflictGivesEverythingBackAsItWasFound)
+{
+    leave_in_dead_cache(40);
+    const mp::OwnerKey live = mp::owner_key(getppid());
+    id_.owner = dead_;
+    table_[0].owner = dead_;
+    table_[dead_lcore].owner = live;
+    const auto refusal = [&](const mp::ClaimConflict& c) {
+        return "lcore " + std::to_string(c.lcore.value_or(999)) + " held by " +
+               std::to_string(mp::pid_of(c.holder));
+    };
+    EXPECT_EQ(mptest::error_of([&] { mp::ProcessClaims<Obj>(&id_, table_.span(), both_, pool_, "objects",
+                                                     refusal); }),
+              "lcore 1 held by " + std::to_string(getppid()));
+    EXPECT_EQ(id_.holder(), dead_) << "the id is still due for its repair";
+    EXPECT_EQ(table_[0].holder(), dead_) << "lcore 0 is still due for recovery";
+    EXPECT_EQ(cache_len(), 40U) << "a live process's cache is not touched";
+
+    id_.owner = live;
+    EXPECT_EQ(mptest::error_of([&] { mp::ProcessClaims<Obj>(&id_, table_.span(), both_, pool_, "objects",
+                                                     refusal); }),
+              "lcore 999 held by " + std::to_string(getppid()))
+        << "the id itself";
+    EXPECT_EQ(table_[0].holder(), dead_);
+}
+
+TEST_F(ProcessClaimsTest, UnclaimedForgetsOurCachesAndMarksInProcessMemory)
+{
+    leave_in_dead_cache(40);
+    // Lcore 1 only: this thread's own lcore-0 cache holds what the gets above refilled.
+    const unsigned one[] = {dead_lcore};
+    {
+        const auto claims = mp::ProcessClaims<Obj>::unclaimed(pool_, one);
+        EXPECT_EQ(cache_len(), 0U) << "a cache nobody vouches for is forgotten";
+        EXPECT_EQ(pool_.in_use(), 40U);
+        EXPECT_FALSE(claims.id_taken_over());
+        EXPECT_EQ(claims.put_mark(dead_lcore).load(), 0U);
+        leave_in_dead_cache(3);
+    }
+    EXPECT_EQ(cache_len(), 0U) << "flushed at exit";
+    EXPECT_EQ(pool_.in_use(), 40U);
+    EXPECT_EQ(table_[dead_lcore].holder(), 0U) << "no table: nothing claimed";
+}

@@ -17,6 +17,7 @@
 #include "mempool.hpp"
 #include "owned.hpp"
 #include "port.hpp"
+#include "process_claims.hpp"
 #include "ring.hpp"
 #include "signals.hpp"
 #include "startup_gate.hpp"

@@ -12,6 +12,18 @@
 
 namespace mp {
 
+// Every enabled lcore of this process, the main one included, in order.
+inline std::vector<unsigned> enabled_lcores()
+{
+    std::vector<unsigned> lcores;
+    unsigned lcore = 0;
+    RTE_LCORE_FOREACH(lcore)
+    {
+        lcores.push_back(lcore);
+    }
+    return lcores;
+}
+
 // The worker lcores of this process (every enabled lcore but the main one), in order.
 inline std::vector<unsigned> worker_lcores()
 {

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-// symmetric_mp's units without DPDK: option parsing, the proc-id/lcore claim table,
+// symmetric_mp's units without DPDK: option parsing, the proc-id table,
 // the comparison with the primary's options and the lcore/port-pair split.
 #include <gtest/gtest.h>
 
 #include <memory>
-#include <set>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../harness/argv.hpp"
@@ -71,115 +69,19 @@ TEST(Options, EachBadInputIsNamed)
               "unknown option '--fast'");
 }
 
-// The owner keys and the claim slots themselves are tested with the common
-// library (tests/common_shared_state_test.cpp); here: the table's proc-id and
-// lcore claims as symmetric_mp uses them.
+// The claims themselves are tested with the common library
+// (tests/common_shared_state_test.cpp); here: finding a holder's proc-id.
 
-TEST(ProcTable, FreeSlotIsClaimedAndReleasedWithItsLcores)
+TEST(ProcTable, ProcOfNamesTheProcIdAnOwnerHolds)
 {
     auto table = std::make_unique<ProcTable>();
     const mp::OwnerKey me = mp::self_key();
-    EXPECT_EQ(table->procs[3].claim(me).result, mp::ClaimResult::taken);
-    const unsigned lcores[] = {1, 70};
-    const LcoreClaims taken = table->claim_lcores(lcores, me);
-    EXPECT_FALSE(taken.conflict);
-    EXPECT_TRUE(taken.taken_over.empty());
-    EXPECT_EQ(table->procs[3].holder(), me);
-    EXPECT_EQ(table->lcores[70].slot.holder(), me);
+    EXPECT_EQ(table->proc_of(me), std::nullopt);
+    ASSERT_EQ(table->procs[3].claim(me).result, mp::ClaimResult::taken);
     EXPECT_EQ(table->proc_of(me), 3U);
-    table->release(3, me);
-    EXPECT_EQ(table->procs[3].holder(), 0U);
-    EXPECT_EQ(table->lcores[1].slot.holder(), 0U);
-    EXPECT_EQ(table->lcores[70].slot.holder(), 0U);
-}
-
-TEST(ProcTable, ReleaseByAnotherProcessLeavesTheSlot)
-{
-    auto table = std::make_unique<ProcTable>();
-    const mp::OwnerKey holder = mp::self_key();
-    const mp::OwnerKey newcomer = mp::owner_key(getppid());
-    ASSERT_EQ(table->procs[1].claim(holder).result, mp::ClaimResult::taken);
-    const mp::Claim c = table->procs[1].claim(newcomer);
-    EXPECT_EQ(c.result, mp::ClaimResult::held);
-    EXPECT_EQ(c.previous, holder);
-    table->release(1, newcomer); // not the holder: no effect
-    EXPECT_EQ(table->procs[1].holder(), holder);
-}
-
-// A newcomer that takes over a dead process's lcore and then meets a live one
-// on another lcore backs off; the dead one's lcore must still read as a dead
-// owner's, so that the next process recovers its cache (a free slot would
-// let it use the dead one's cache, stale pointers and all).
-TEST(ProcTable, BackingOffLeavesADeadOwnersLcoreDueForRecovery)
-{
-    auto table = std::make_unique<ProcTable>();
-    const mp::OwnerKey dead = 4242, live = 5151, newcomer = 6161, next = 7171;
-    const auto alive = [&](mp::OwnerKey key) { return key != dead; };
-    table->lcores[1].slot.owner = dead;
-    table->lcores[2].slot.owner = live;
-
-    const unsigned both[] = {1, 2};
-    const LcoreClaims refused = table->claim_lcores(both, newcomer, alive);
-    ASSERT_TRUE(refused.conflict);
-    EXPECT_EQ(refused.conflict->lcore, 2U);
-    EXPECT_EQ(table->lcores[1].slot.holder(), dead) << "the dead owner, not a free slot";
-
-    const unsigned one[] = {1};
-    const LcoreClaims resumed = table->claim_lcores(one, next, alive);
-    EXPECT_FALSE(resumed.conflict);
-    EXPECT_EQ(resumed.taken_over, std::vector<unsigned>{1}) << "its cache is recovered";
-}
-
-TEST(ProcTable, SharedLcoreOfALiveProcessIsFoundAndNothingIsHeld)
-{
-    auto table = std::make_unique<ProcTable>();
-    const mp::OwnerKey other = mp::owner_key(getppid());
-    const mp::OwnerKey me = mp::self_key();
-    ASSERT_EQ(table->procs[0].claim(other).result, mp::ClaimResult::taken);
-    const unsigned other_lcores[] = {1, 70};
-    ASSERT_FALSE(table->claim_lcores(other_lcores, other).conflict);
-
-    ASSERT_EQ(table->procs[1].claim(me).result, mp::ClaimResult::taken);
-    const unsigned overlapping[] = {5, 70};
-    const LcoreClaims taken = table->claim_lcores(overlapping, me);
-    ASSERT_TRUE(taken.conflict);
-    EXPECT_EQ(taken.conflict->lcore, 70U);
-    EXPECT_EQ(taken.conflict->proc_id, 0U);
-    EXPECT_EQ(taken.conflict->owner, other);
-    EXPECT_EQ(table->lcores[5].slot.holder(), 0U) << "all or nothing";
-
-    const unsigned disjoint[] = {2, 3};
-    EXPECT_FALSE(table->claim_lcores(disjoint, me).conflict);
-    table->release(1, me);
-
-    // A dead holder's lcores are taken over (their caches need recovery), and a
-    // released process's lcores are free.
-    const auto nobody_alive = [](mp::OwnerKey) { return false; };
-    const LcoreClaims resumed = table->claim_lcores(overlapping, me, nobody_alive);
-    EXPECT_FALSE(resumed.conflict);
-    EXPECT_EQ(resumed.taken_over, std::vector<unsigned>{70});
-    table->release(1, me);
-    table->release(0, other);
-    EXPECT_FALSE(table->claim_lcores(other_lcores, me).conflict);
-}
-
-TEST(ProcTable, RacingProcessesOnOneLcoreGetOneWinner)
-{
-    auto table = std::make_unique<ProcTable>();
-    constexpr int contenders = 8;
-    std::vector<LcoreClaims> results(contenders);
-    std::vector<std::thread> threads;
-    const unsigned lcore[] = {9};
-    for (int i = 0; i < contenders; ++i)
-        threads.emplace_back([&, i] {
-            results[i] = table->claim_lcores(lcore, 100000 + i, [](mp::OwnerKey) { return true; });
-        });
-    for (auto& t : threads)
-        t.join();
-    int winners = 0;
-    for (const LcoreClaims& r : results)
-        winners += r.conflict ? 0 : 1;
-    EXPECT_EQ(winners, 1);
+    EXPECT_EQ(table->proc_of(mp::owner_key(getppid())), std::nullopt);
+    ASSERT_TRUE(table->procs[3].release(me));
+    EXPECT_EQ(table->proc_of(me), std::nullopt);
 }
 
 TEST(SharedConfig, MismatchNamesBothValues)
