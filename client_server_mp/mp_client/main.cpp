@@ -4,10 +4,8 @@
 // with the one it arrived on, on its own TX queue (queue = client id).
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
 
 #include <unistd.h>
 
@@ -63,75 +61,44 @@ mp::internals::CacheUse tx_cache_use(const PortInfo& info)
 using TxBuffers = PortTxBuffers<EthTransmit, tx_burst>;
 using Returner = MbufReturner<rte_mbuf, mp::LcoreCache<rte_mbuf>>;
 
+using Claims = mp::ProcessClaims<rte_mbuf>;
+
+// Why this client cannot have its id or its lcore id.
+std::string refusal(const Config& config, unsigned client, const mp::ClaimConflict& conflict)
+{
+    const int pid = static_cast<int>(mp::pid_of(conflict.holder));
+    if (!conflict.lcore)
+        return mp::strprintf("client id %u is already in use by process %d: each client needs "
+                             "its own id",
+                             client, pid);
+    return mp::strprintf("lcore %u is already in use by process %d%s: give each process its own "
+                         "lcore ids (e.g. --lcores=%u@1 with another id)",
+                         *conflict.lcore, pid, pid == config.server_pid ? " (mp_server)" : "",
+                         *conflict.lcore + 1);
+}
+
 // The client id and lcore claims in our server's "MProc_config", held for the
-// life of the process.
-class Claims {
-public:
-    Claims(Config& config, unsigned client, unsigned lcore, mp::PktmbufPool pool)
-        : config_(config), client_(client), lcore_(lcore), self_(mp::self_key())
-    {
-        if (config.magic != config_magic)
-            throw mp::StartupError("memzone 'MProc_config' has an unknown layout: is mp_server "
-                                   "from another version of this suite?");
-        if (client >= config.num_clients)
-            throw mp::UsageError(mp::strprintf(
-                "client id %u is out of range: mp_server runs %u client%s (ids 0 to %u)", client,
-                config.num_clients, config.num_clients == 1 ? "" : "s", config.num_clients - 1));
-
-        const mp::Claim client_claim = config.client_owner[client].claim(self_);
-        if (client_claim.result == mp::ClaimResult::held)
-            throw mp::StartupError(mp::strprintf(
-                "client id %u is already in use by process %d: each client needs its own id",
-                client, mp::pid_of(client_claim.previous)));
-        holds_client_ = true;
-
-        mp::LcoreClaim& lcore_claim = config.lcore_owner[lcore];
-        const mp::Claim taken = lcore_claim.slot.claim(self_);
-        const pid_t previous = mp::pid_of(taken.previous);
-        if (taken.result == mp::ClaimResult::held)
-            throw mp::StartupError(mp::strprintf(
-                "lcore %u is already in use by process %d%s: give each process its own lcore "
-                "ids (e.g. --lcores=%u@1 with another id)",
-                lcore, previous, previous == config.server_pid ? " (mp_server)" : "", lcore + 1));
-        holds_lcore_ = true;
-        if (taken.result == mp::ClaimResult::taken_over) {
-            const mp::CacheRecovery got = mp::recover_lcore_cache(lcore_claim, pool, lcore);
-            if (got.returned + got.discarded != 0)
-                mp::log(RTE_LOG_INFO,
-                        "lcore %u: process %d died holding %u mbufs in its mempool cache: "
-                        "returned %u to the pool, dropped %u (what its last burst may have "
-                        "touched)",
-                        lcore, previous, got.returned + got.discarded, got.returned,
-                        got.discarded);
-        }
-        lcore_claim.clear_put_mark();
+// life of the process (see <mp/process_claims.hpp>); none under an upstream server.
+Claims claim_client(unsigned client, unsigned lcore, mp::PktmbufPool pool)
+{
+    const unsigned lcores[] = {lcore};
+    const auto config = mp::Memzone<Config>::find(config_name);
+    if (!config) {
+        mp::log(RTE_LOG_WARNING, "no memzone '%s': the server is not this suite's mp_server, so "
+                                 "the client id and lcore are not checked against other clients",
+                config_name);
+        return Claims::unclaimed(pool, lcores);
     }
-    Claims(const Claims&) = delete;
-    Claims& operator=(const Claims&) = delete;
-    ~Claims()
-    {
-        if (holds_lcore_)
-            config_.lcore_owner[lcore_].slot.release(self_);
-        if (holds_client_)
-            config_.client_owner[client_].release(self_);
-    }
-
-    std::atomic<uint32_t>* in_put_flag() noexcept
-    {
-        return &config_.lcore_owner[lcore_].in_mempool_put;
-    }
-
-private:
-    Config& config_;
-    unsigned client_;
-    unsigned lcore_;
-    mp::OwnerKey self_;
-    bool holds_client_ = false;
-    bool holds_lcore_ = false;
-};
-
-// Where the flag goes when there is no claim table (an upstream server).
-std::atomic<uint32_t> unclaimed_in_put{0};
+    if (config->magic != config_magic)
+        throw mp::StartupError("memzone 'MProc_config' has an unknown layout: is mp_server "
+                               "from another version of this suite?");
+    if (client >= config->num_clients)
+        throw mp::UsageError(mp::strprintf(
+            "client id %u is out of range: mp_server runs %u client%s (ids 0 to %u)", client,
+            config->num_clients, config->num_clients == 1 ? "" : "s", config->num_clients - 1));
+    return Claims(&config->client_owner[client], config->lcore_owner, lcores, pool, "mbufs",
+                  [&](const mp::ClaimConflict& c) { return refusal(*config, client, c); });
+}
 
 void check_ports(const PortInfo& info, unsigned client)
 {
@@ -172,17 +139,13 @@ int run(int argc, char** argv)
     auto pool = mp::PktmbufPool::lookup(pktmbuf_pool_name);
     const unsigned lcore = rte_lcore_id();
 
-    std::optional<Claims> claims;
-    if (const rte_memzone* mz = rte_memzone_lookup(config_name))
-        claims.emplace(*static_cast<Config*>(mz->addr), client, lcore, pool);
-    else
-        mp::log(RTE_LOG_WARNING, "no memzone '%s': the server is not this suite's mp_server, so "
-                                 "the client id and lcore are not checked against other clients",
-                config_name);
+    // Held until we exit, when our cache goes back to the pool.
+    const Claims claims = claim_client(client, lcore, pool);
+    const bool our_server = claims.claimed();
 
     check_ports(*info, client);
     auto ring = mp::Ring<rte_mbuf>::lookup(client_ring_name(client));
-    if (claims)
+    if (our_server)
         if (const unsigned n = ring.take_back_claimed_entries())
             mp::log(RTE_LOG_INFO, "client %u: taking back %u packets a killed client had "
                                   "dequeued but not handled", client, n);
@@ -190,7 +153,7 @@ int run(int argc, char** argv)
     // The mbufs our TX frees go back to our server through our return ring
     // (an upstream server has none: they go through the pool as upstream's do).
     mp::Ring<rte_mbuf> return_ring;
-    if (claims) {
+    if (our_server) {
         return_ring = mp::Ring<rte_mbuf>::lookup(return_ring_name(client));
         if (const unsigned n = return_ring.forget_unpublished_entries())
             mp::log(RTE_LOG_INFO, "client %u: forgetting %u mbufs a killed client was handing "
@@ -198,8 +161,7 @@ int run(int argc, char** argv)
     }
     Returner give_back(mp::LcoreCache<rte_mbuf>(pool, lcore), return_ring);
 
-    mp::LcoreCacheMark cache_mark(claims ? *claims->in_put_flag() : unclaimed_in_put,
-                                  pool.native(), lcore);
+    mp::LcoreCacheMark cache_mark(claims.put_mark(lcore), pool.native(), lcore);
     EthTransmit transmit{static_cast<uint16_t>(client), &cache_mark, tx_cache_use(*info)};
     TxBuffers tx(transmit, info->tx_stats[client]);
     for (unsigned j = 0; j < info->num_ports; ++j)
@@ -235,11 +197,6 @@ int run(int argc, char** argv)
         }
     }
     tx.flush_all();
-    // Our cache goes back to the pool, so the next process on this lcore starts clean.
-    {
-        const mp::MempoolPutMark mark(cache_mark.mark());
-        pool.flush_cache(lcore);
-    }
 
     std::printf("Client %u - rx: %lu, tx: %lu, tx_drop: %lu\n", client,
                 static_cast<unsigned long>(received), static_cast<unsigned long>(tx.sent()),

@@ -213,18 +213,14 @@ int run(int argc, char** argv)
     config->num_clients = num_clients;
     config->server_pid = getpid();
     config->magic = config_magic;
-    // Our lcore ids are taken: a client on one of them would share our caches.
-    const mp::OwnerKey self = mp::self_key();
-    unsigned lcore = 0;
-    RTE_LCORE_FOREACH(lcore)
-    {
-        config->lcore_owner[lcore].slot.owner.store(self);
-    }
 
     const unsigned mbufs = pool_size(info->num_ports, num_clients);
     std::printf("Creating mbuf pool '%s' [%u mbufs, %s driver] ...\n", pktmbuf_pool_name, mbufs,
                 pool_driver);
     auto pool = mp::PktmbufPool::create(pktmbuf_pool_name, mbufs, mbuf_cache_size, pool_driver);
+    // Our lcore ids are taken: a client on one of them would share our caches.
+    const mp::ProcessClaims<rte_mbuf> claims(nullptr, config->lcore_owner, mp::enabled_lcores(),
+                                             pool, "mbufs");
 
     // Per client: its RX ring, and the ring it hands freed mbufs back through.
     std::vector<mp::Ring<rte_mbuf>::Owner> rings, return_rings;

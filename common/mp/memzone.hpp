@@ -5,6 +5,7 @@
 //
 //   auto info = mp::Memzone<port_info>::reserve("MProc_port_info");  // primary
 //   auto info = mp::Memzone<port_info>::lookup("MProc_port_info");   // secondary
+//   if (auto claims = mp::Memzone<Claims>::find("SMP_CLAIMS"))       // only if it exists
 //   info->num_ports = 2;
 
 #include <new>
@@ -50,12 +51,20 @@ public:
 
     static Memzone lookup(const std::string& name)
     {
-        const rte_memzone* mz = rte_memzone_lookup(name.c_str());
-        if (mz == nullptr)
+        const Memzone zone = find(name);
+        if (!zone)
             throw StartupError(strprintf("cannot find memzone '%s': is the primary process "
                                          "running with the same --file-prefix?",
                                          name.c_str()));
-        if (mz->len < sizeof(T))
+        return zone;
+    }
+
+    // For a memzone that only some primaries make (ours, not upstream's): an
+    // empty Memzone (false) when there is none; too small is still an error.
+    static Memzone find(const std::string& name)
+    {
+        const rte_memzone* mz = rte_memzone_lookup(name.c_str());
+        if (mz != nullptr && mz->len < sizeof(T))
             throw StartupError(strprintf("memzone '%s' holds %zu bytes, expected at least %zu: "
                                          "was the primary built from another version?",
                                          name.c_str(), static_cast<std::size_t>(mz->len),

@@ -164,6 +164,9 @@ public:
             id_->release(self_);
     }
 
+    // False without a claim table (unclaimed()).
+    bool claimed() const noexcept { return table_ != nullptr; }
+
     // True when the id's last holder died holding it: what it was doing with
     // what the id stands for (its rings, its queues) is ours to finish.
     bool id_taken_over() const noexcept { return id_previous_ != 0; }
