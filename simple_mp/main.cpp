@@ -25,19 +25,21 @@ int run(int argc, char** argv)
                                            eal.app_args()[0]));
     mp::require_lcores(2, "one for the prompt, one to receive messages");
 
-    simple_mp::MessageChannel channel =
-        eal.primary() ? simple_mp::MessageChannel::create() : simple_mp::MessageChannel::attach();
+    // The pool is used from the prompt's lcore and the receiver's: both are
+    // claimed, a killed predecessor's caches put right, and ours flushed at exit.
+    const unsigned main_lcore = rte_get_main_lcore();
+    const unsigned receive_lcore = mp::worker_lcores().front();
+    const unsigned pool_lcores[] = {main_lcore, receive_lcore};
+    simple_mp::MessageChannel channel = eal.primary()
+                                            ? simple_mp::MessageChannel::create(pool_lcores)
+                                            : simple_mp::MessageChannel::attach(pool_lcores);
     simple_mp::Stats& stats = simple_mp::process_stats();
     // In DPDK 22.11 only the primary has a telemetry socket.
     if (eal.primary())
         simple_mp::register_stats_command();
 
-    // The pool is used from the prompt's lcore and the receiver's: both are
-    // claimed, and a killed predecessor's caches put right.
-    const unsigned main_lcore = rte_get_main_lcore();
-    const unsigned receive_lcore = mp::worker_lcores().front();
-    std::atomic<uint32_t>& main_put_mark = channel.use_lcore(main_lcore);
-    std::atomic<uint32_t>& receive_put_mark = channel.use_lcore(receive_lcore);
+    std::atomic<uint32_t>& main_put_mark = channel.put_mark(main_lcore);
+    std::atomic<uint32_t>& receive_put_mark = channel.put_mark(receive_lcore);
     simple_mp::Sender sender(channel.send_ring(), channel.pool(), main_put_mark, stats,
                              eal.primary() ? simple_mp::Sender::Side::primary
                                            : simple_mp::Sender::Side::secondary);
@@ -61,18 +63,8 @@ int run(int argc, char** argv)
         rte_delay_us_sleep(100);
     prompt.run(); // raises the quit flag when it ends
     rte_eal_mp_wait_lcore();
-    // Buffers parked in our lcores' caches go back to the shared pool, where a
-    // process started later with other lcore ids can get them.
-    // A flush is a put: under the marks, like every other.
-    {
-        const mp::MempoolPutMark mark(main_put_mark);
-        channel.pool().flush_cache(main_lcore);
-    }
-    {
-        const mp::MempoolPutMark mark(receive_put_mark);
-        channel.pool().flush_cache(receive_lcore);
-    }
-    return 0;
+    return 0; // the channel's claims flush our caches into the pool
+
 }
 
 } // namespace

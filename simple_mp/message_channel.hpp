@@ -26,6 +26,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <string>
 
 #include <cmdline_parse_string.h>
 #include <rte_config.h>
@@ -34,6 +36,7 @@
 #include <mp/lcore_cache.hpp>
 #include <mp/log.hpp>
 #include <mp/mempool.hpp>
+#include <mp/process_claims.hpp>
 #include <mp/memzone.hpp>
 #include <mp/ring.hpp>
 
@@ -72,80 +75,26 @@ struct Claims {
     mp::LcoreClaim lcore_owner[RTE_MAX_LCORE];
 };
 
-// This process's claims, held for its life: the secondary side (a secondary),
-// and the lcore ids it uses the pool from, each with its "inside a put" mark.
-class ChannelClaims {
-public:
-    ChannelClaims(Claims& claims, bool secondary_side) : claims_(claims), self_(mp::self_key())
-    {
-        if (claims.magic != claims_magic)
-            throw mp::StartupError(mp::strprintf("memzone '%s' has an unknown layout: is the "
-                                                 "primary another version of simple_mp?",
-                                                 claims_name));
-        if (secondary_side) {
-            const mp::Claim side = claims.secondary.claim(self_);
-            if (side.result == mp::ClaimResult::held)
-                throw mp::StartupError(mp::strprintf(
-                    "a secondary simple_mp is already running (process %d): only one process "
-                    "can receive from %s; quit it first",
-                    mp::pid_of(side.previous), primary_to_secondary));
-            holds_secondary_ = true;
-            took_over_ = side.result == mp::ClaimResult::taken_over;
-        }
-    }
-    ChannelClaims(const ChannelClaims&) = delete;
-    ChannelClaims& operator=(const ChannelClaims&) = delete;
-    ~ChannelClaims()
-    {
-        for (unsigned lcore = 0; lcore < RTE_MAX_LCORE; ++lcore)
-            if (holds_lcore_[lcore])
-                claims_.lcore_owner[lcore].slot.release(self_);
-        if (holds_secondary_)
-            claims_.secondary.release(self_);
-    }
+// Why this process cannot have the secondary side or one of its lcore ids.
+inline std::string refusal(const mp::ClaimConflict& conflict)
+{
+    const int pid = static_cast<int>(mp::pid_of(conflict.holder));
+    if (!conflict.lcore)
+        return mp::strprintf("a secondary simple_mp is already running (process %d): only one "
+                             "process can receive from %s; quit it first",
+                             pid, primary_to_secondary);
+    return mp::strprintf("lcore %u is already in use by process %d: give each simple_mp process "
+                         "its own lcore ids (they share the message pool's per-lcore caches)",
+                         *conflict.lcore, pid);
+}
 
-    // True when the secondary side's last holder was killed (its rings may
-    // need repair).
-    bool took_over_side() const noexcept { return took_over_; }
-
-    // Takes lcore id `lcore` for the pool's cache; a killed holder's cache is
-    // put right first. Returns its put mark.
-    std::atomic<uint32_t>& claim_lcore(unsigned lcore, mp::Mempool<Message> pool)
-    {
-        mp::LcoreClaim& claim = claims_.lcore_owner[lcore];
-        const mp::Claim taken = claim.slot.claim(self_);
-        if (taken.result == mp::ClaimResult::held)
-            throw mp::StartupError(mp::strprintf(
-                "lcore %u is already in use by process %d: give each simple_mp process its own "
-                "lcore ids (they share the message pool's per-lcore caches)",
-                lcore, mp::pid_of(taken.previous)));
-        holds_lcore_[lcore] = true;
-        if (taken.result == mp::ClaimResult::taken_over) {
-            const mp::CacheRecovery got = mp::recover_lcore_cache(claim, pool, lcore);
-            if (got.returned + got.discarded != 0)
-                mp::log(RTE_LOG_INFO,
-                        "lcore %u: process %d died holding %u messages in its pool cache: %s",
-                        lcore, mp::pid_of(taken.previous), got.returned + got.discarded,
-                        got.returned ? "returned them to the pool"
-                                     : "dropped them (it died inside a put)");
-        }
-        claim.clear_put_mark();
-        return claim.in_mempool_put;
-    }
-
-private:
-    Claims& claims_;
-    mp::OwnerKey self_;
-    bool holds_secondary_ = false;
-    bool took_over_ = false;
-    bool holds_lcore_[RTE_MAX_LCORE] = {};
-};
+using ChannelClaims = mp::ProcessClaims<Message>;
 
 class MessageChannel {
 public:
     // Primary: creates both rings, the pool and the claims, and frees them at
-    // exit unless keep_at_exit() is called.
-    static MessageChannel create()
+    // exit unless keep_at_exit() is called. `lcores`: those that use the pool.
+    static MessageChannel create(std::span<const unsigned> lcores)
     {
         MessageChannel channel;
         channel.owned_send_ =
@@ -160,13 +109,16 @@ public:
         channel.send_ = channel.owned_send_;
         channel.receive_ = channel.owned_receive_;
         channel.pool_ = channel.owned_pool_;
-        channel.claims_ = std::make_unique<ChannelClaims>(*channel.owned_claims_, false);
+        channel.claims_ = std::make_unique<ChannelClaims>(
+            nullptr, channel.owned_claims_->lcore_owner, lcores, channel.pool_, "messages",
+            &refusal);
         return channel;
     }
 
-    // Secondary: finds what the primary created. The rings swap roles: what the
-    // primary sends on is what this process receives from.
-    static MessageChannel attach()
+    // Secondary: finds what the primary created, and takes the secondary side.
+    // The rings swap roles: what the primary sends on is what this process
+    // receives from.
+    static MessageChannel attach(std::span<const unsigned> lcores)
     {
         MessageChannel channel;
         channel.send_ = mp::Ring<Message>::lookup(secondary_to_primary);
@@ -178,27 +130,32 @@ public:
                 "mempool '%s' holds %u-byte elements, simple_mp needs %zu: is the primary "
                 "another program?",
                 message_pool_name, channel.pool_.element_size(), sizeof(Message)));
-        if (rte_memzone_lookup(claims_name) != nullptr) {
-            // lookup() checks the memzone is large enough.
-            channel.claims_ = std::make_unique<ChannelClaims>(
-                *mp::Memzone<Claims>::lookup(claims_name), true);
-            // We are now the sole consumer of our receive ring and the sole
-            // producer of our send ring: what a killed predecessor left half
-            // done is ours to undo.
-            if (channel.claims_->took_over_side()) {
-                if (const unsigned n = channel.receive_.take_back_claimed_entries())
-                    mp::log(RTE_LOG_INFO, "%s: taking back %u messages a killed secondary had "
-                                          "taken but not printed",
-                            primary_to_secondary, n);
-                if (const unsigned n = channel.send_.forget_unpublished_entries())
-                    mp::log(RTE_LOG_INFO, "%s: forgetting %u messages a killed secondary was "
-                                          "sending",
-                            secondary_to_primary, n);
-            }
-        } else {
+        const auto claims = mp::Memzone<Claims>::find(claims_name);
+        if (!claims) {
             mp::log(RTE_LOG_WARNING, "no memzone '%s': the primary is not this simple_mp, so "
                                      "a killed process's leftovers are not repaired",
                     claims_name);
+            channel.claims_ =
+                std::make_unique<ChannelClaims>(ChannelClaims::unclaimed(channel.pool_, lcores));
+            return channel;
+        }
+        if (claims->magic != claims_magic)
+            throw mp::StartupError(mp::strprintf("memzone '%s' has an unknown layout: is the "
+                                                 "primary another version of simple_mp?",
+                                                 claims_name));
+        channel.claims_ = std::make_unique<ChannelClaims>(
+            &claims->secondary, claims->lcore_owner, lcores, channel.pool_, "messages", &refusal);
+        // We are now the sole consumer of our receive ring and the sole producer
+        // of our send ring: what a killed predecessor left half done is ours to undo.
+        if (channel.claims_->id_taken_over()) {
+            if (const unsigned n = channel.receive_.take_back_claimed_entries())
+                mp::log(RTE_LOG_INFO, "%s: taking back %u messages a killed secondary had "
+                                      "taken but not printed",
+                        primary_to_secondary, n);
+            if (const unsigned n = channel.send_.forget_unpublished_entries())
+                mp::log(RTE_LOG_INFO, "%s: forgetting %u messages a killed secondary was "
+                                      "sending",
+                        secondary_to_primary, n);
         }
         return channel;
     }
@@ -213,15 +170,8 @@ public:
         (void)owned_claims_.release();
     }
 
-    // The put mark for the pool's puts made on `lcore`, after taking that lcore
-    // id (a process that uses the pool from an lcore calls it once, at start).
-    // Without claims (an upstream primary) a mark of this process's own.
-    std::atomic<uint32_t>& use_lcore(unsigned lcore)
-    {
-        if (claims_)
-            return claims_->claim_lcore(lcore, pool_);
-        return unclaimed_marks_[lcore];
-    }
+    // The put mark for the pool's puts made on `lcore`, one of those claimed.
+    std::atomic<uint32_t>& put_mark(unsigned lcore) const { return claims_->put_mark(lcore); }
 
     mp::Ring<Message> send_ring() const noexcept { return send_; }
     mp::Ring<Message> receive_ring() const noexcept { return receive_; }
@@ -238,9 +188,8 @@ private:
     mp::Ring<Message> send_;
     mp::Ring<Message> receive_;
     mp::Mempool<Message> pool_;
-    std::unique_ptr<ChannelClaims> claims_; // our primary's only
-    std::unique_ptr<std::atomic<uint32_t>[]> unclaimed_marks_ =
-        std::make_unique<std::atomic<uint32_t>[]>(RTE_MAX_LCORE);
+    // Last: at exit it flushes our caches into the pool, which must still exist.
+    std::unique_ptr<ChannelClaims> claims_;
 };
 
 } // namespace simple_mp

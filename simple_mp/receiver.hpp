@@ -23,7 +23,7 @@ public:
     static constexpr unsigned burst_size = 32;
 
     // `put_mark` is the receiving lcore's "inside a pool put" mark (see
-    // MessageChannel::use_lcore).
+    // MessageChannel::put_mark).
     Receiver(mp::Ring<Message> ring, mp::Mempool<Message> pool, std::atomic<uint32_t>& put_mark,
              Stats& stats, std::FILE* out) noexcept
         : ring_(ring), pool_(pool), put_mark_(put_mark), stats_(stats), out_(out)

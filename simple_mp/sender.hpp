@@ -46,7 +46,7 @@ public:
     enum class Side { primary, secondary };
 
     // `put_mark` is the calling lcore's "inside a pool put" mark (see
-    // MessageChannel::use_lcore).
+    // MessageChannel::put_mark).
     Sender(mp::Ring<Message> ring, mp::Mempool<Message> pool, std::atomic<uint32_t>& put_mark,
            Stats& stats, Side side, std::chrono::milliseconds patience = default_patience) noexcept
         : ring_(ring), pool_(pool), put_mark_(put_mark), stats_(stats), side_(side),

@@ -19,7 +19,6 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
-#include <rte_memzone.h>
 
 #include <mp/all.hpp>
 #include <mp/watchdog.hpp>
@@ -210,8 +209,8 @@ int run(int argc, char** argv)
         mp::wait_for_links(ports);
     } else {
         pool = mp::PktmbufPool::lookup(mbuf_pool_name);
-        if (rte_memzone_lookup(config_memzone) != nullptr) {
-            config = mp::Memzone<SharedConfig>::lookup(config_memzone).get();
+        if (const auto found = mp::Memzone<SharedConfig>::find(config_memzone)) {
+            config = found.get();
             check_matches(*config, options);
         } else {
             mp::log(RTE_LOG_WARNING, "no %s memzone: the primary is not this program (the upstream "

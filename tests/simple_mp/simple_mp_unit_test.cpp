@@ -31,7 +31,8 @@ const auto* const g_env = mptest::InProcessEal::for_all_tests("simple_mp_unit", 
 // The primary's objects for one test; freed at its end so the next test can
 // create them again under the same names.
 struct PrimaryObjects : ::testing::Test {
-    MessageChannel channel = MessageChannel::create();
+    // No lcore claimed: the tests use a put mark of their own.
+    MessageChannel channel = MessageChannel::create({});
     Stats stats;
     std::atomic<uint32_t> put_mark{0};
 
@@ -80,7 +81,7 @@ TEST_F(PrimaryObjects, PrimaryCreatesTheUpstreamObjectsAndTheSecondarySwapsTheRi
     EXPECT_EQ(channel.pool().element_size(), 128U);
     EXPECT_EQ(channel.pool().native()->cache_size, 32U);
 
-    const MessageChannel secondary = MessageChannel::attach();
+    const MessageChannel secondary = MessageChannel::attach({});
     EXPECT_EQ(secondary.send_ring().native(), channel.receive_ring().native());
     EXPECT_EQ(secondary.receive_ring().native(), channel.send_ring().native());
     EXPECT_EQ(secondary.pool().native(), channel.pool().native());
@@ -89,7 +90,7 @@ TEST_F(PrimaryObjects, PrimaryCreatesTheUpstreamObjectsAndTheSecondarySwapsTheRi
 TEST(MessageChannel, AttachWithoutAPrimarysObjectsNamesTheMissingRing)
 {
     try {
-        MessageChannel::attach();
+        MessageChannel::attach({});
         FAIL() << "attach() found objects nobody created";
     } catch (const mp::StartupError& e) {
         EXPECT_STREQ(e.what(), "cannot find ring 'SEC_2_PRI': is the primary process running "
