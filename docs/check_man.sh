@@ -13,7 +13,7 @@ elif command -v groff >/dev/null; then
     how="groff -ww"
 else
     render() { :; }
-    how="nothing (neither man nor groff is installed)"
+    how="the NAME check only (neither man nor groff is installed)"
 fi
 status=0
 for page in "$@"; do
@@ -25,8 +25,8 @@ for page in "$@"; do
     fi
     warnings=$(render "$page" 2>&1 >/dev/null)
     if [ -n "$warnings" ]; then
-        printf 'FAIL %s: rendering with %s warns:\n%s\n' "$page" "$how" "$warnings"; status=1; continue
+        printf 'FAIL %s: %s warns:\n%s\n' "$page" "$how" "$warnings"; status=1; continue
     fi
-    echo "ok   $page (rendered with $how)"
+    echo "ok   $page (checked with $how)"
 done
 exit "$status"

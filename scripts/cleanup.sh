@@ -26,8 +26,10 @@ else
 fi
 
 hugepage_files=()
+hugepage_globs=()   # one per hugetlbfs mount: <mount>/<prefix>map_*
 while read -r _ mount_point fs_type _; do
     [ "$fs_type" = hugetlbfs ] || continue
+    hugepage_globs+=("$mount_point/${prefix}map_*")
     for f in "$mount_point/${prefix}map_"*; do
         [ -e "$f" ] && hugepage_files+=("$f")
     done
@@ -39,28 +41,29 @@ if [ ${#hugepage_files[@]} -eq 0 ] && [ ! -e "$runtime_dir" ]; then
 fi
 
 # Users of the files: a DPDK process maps its runtime folder's config file and
-# its hugepage files, and keeps files of both open.
-patterns=("$runtime_dir/")
-for f in "${hugepage_files[@]}"; do patterns+=("$f"); done
-holders=()
-for proc in /proc/[0-9]*; do
-    pid=${proc#/proc/}
-    [ "$pid" = $$ ] && continue
-    held=0
-    if grep -qsF "${patterns[@]/#/-e}" "$proc/maps"; then
-        held=1
-    else
-        for fd in "$proc"/fd/*; do
-            target=$(readlink "$fd" 2>/dev/null) || continue
-            for p in "${patterns[@]}"; do
-                case $target in "$p"*) held=1; break 2 ;; esac
-            done
-        done
-    fi
-    [ "$held" = 1 ] && holders+=("$pid ($(cat "$proc/comm" 2>/dev/null || echo '?'))")
+# its hugepage files, and keeps files of both open. The kernel shows their
+# paths resolved (/var/run is /run on Debian). The prefix has no glob
+# character, so the globs match only its own files.
+runtime_real=$(realpath -m "$runtime_dir")
+grep_args=(-e "$runtime_real/")
+find_args=(-lname "$runtime_real/*")
+for g in "${hugepage_globs[@]}"; do
+    grep_args+=(-e "${g%\*}")
+    find_args+=(-o -lname "$g")
 done
-if [ ${#holders[@]} -gt 0 ]; then
-    die "--file-prefix=$prefix is in use by process ${holders[*]}: end it first (nothing removed)"
+holders=$( {
+    grep -lsF "${grep_args[@]}" /proc/[0-9]*/maps
+    find /proc/[0-9]*/fd -maxdepth 1 -type l \( "${find_args[@]}" \) 2>/dev/null
+} | cut -d/ -f3 | sort -un | grep -vx "$$" || true)
+# The search's own processes (which inherited this script's open files) have
+# ended by now, and so has any holder that exited meanwhile: skip those.
+list=""
+for pid in $holders; do
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+    list+="${list:+, }$pid ($comm)"
+done
+if [ -n "$list" ]; then
+    die "--file-prefix=$prefix is in use by process $list: end it first (nothing removed)"
 fi
 
 rm -f -- "${hugepage_files[@]}"

@@ -24,6 +24,7 @@ left_behind() { compgen -G "$huge_dir/${prefix}map_*" >/dev/null || [ -e "$runti
 nothing_left() { ! left_behind; }
 finish() {
     [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    exec 4<&-
     rm -rf "$work" "$runtime_dir" "$decoy"
     rm -f "$huge_dir/${prefix}map_"*
 }
@@ -42,7 +43,7 @@ mkfifo "$work/input"
     <"$work/input" >"$work/out" 2>&1 &
 pid=$!
 exec 3>"$work/input"
-for _ in $(seq 100); do
+for _ in $(seq 300); do   # 30 s: a busy machine starts DPDK slowly
     grep -q "Finished Process Init" "$work/out" && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
@@ -50,7 +51,11 @@ done
 if ! grep -q "Finished Process Init" "$work/out"; then
     echo "FAIL simple_mp did not start:"; cat "$work/out"; exit 1
 fi
+# A starting DPDK primary (of any prefix) removes every hugepage file nobody
+# holds a lock on: hold one on the decoy, as its owner would.
 touch "$decoy"
+exec 4<"$decoy"
+flock -s 4
 check "the primary made hugepage files and a runtime folder" left_behind
 
 check "refused while the primary runs" bash -c '! "$0" "$1" >"$2" 2>&1' "$cleanup" "$prefix" "$work/refusal"
@@ -60,7 +65,15 @@ check "nothing removed while the primary runs" left_behind
 kill -9 "$pid"
 { wait "$pid"; } 2>/dev/null
 pid=
-check "kill -9 left hugepage files and the runtime folder behind" left_behind
+# The runtime folder at least: another test's primary may remove the
+# hugepage files first.
+check "kill -9 left files behind" left_behind
+# A holder of the runtime folder alone (its config file open, through the
+# /var/run symlink) counts as well.
+exec 5<"$runtime_dir/config"
+check "refused while a process holds the runtime folder's config open" \
+    bash -c '! "$0" "$1" >/dev/null 2>&1' "$cleanup" "$prefix"
+exec 5<&-
 check "cleanup after kill -9 succeeds" "$cleanup" "$prefix"
 check "no hugepage file and no runtime folder left" nothing_left
 check "another prefix's hugepage file kept" test -e "$decoy"
