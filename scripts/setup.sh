@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Prepares this machine and builds the suite; safe to run again and again.
-#   - installs the Debian packages the suite needs (Debian 12 or 13) (as root, when missing)
+#   - installs the Debian packages the suite and its manual need (Debian 12 or 13) (as root, when missing)
 #   - reserves 2 MiB hugepages (at least $MP_HUGEPAGES, default 1024) and mounts hugetlbfs
 #   - configures and builds with Meson/Ninja into $BUILD_DIR (default: build/)
 # Usage: scripts/setup.sh   (sourced by scripts/demo.sh and scripts/test.sh)
@@ -12,6 +12,11 @@ BUILD_DIR=${BUILD_DIR:-$top/build}
 MP_HUGEPAGES=${MP_HUGEPAGES:-1024}
 packages=(dpdk libdpdk-dev dpdk-dev dpdk-doc meson ninja-build libnuma-dev libgtest-dev
           pkg-config libpcap-dev g++ python3 procps iproute2 util-linux)
+# The manual's tools (Sphinx, and Graphviz for its figures): the build makes the
+# man pages and tests the manual with them. Kept apart from the list above,
+# which is also scripts/debian-root.sh's recipe (and stamp) for its cached
+# roots: a root gets these when this script runs in it, without being made again.
+doc_packages=(python3-sphinx graphviz)
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -36,7 +41,7 @@ need_root() {
 }
 
 missing=()
-for p in "${packages[@]}"; do
+for p in "${packages[@]}" "${doc_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
