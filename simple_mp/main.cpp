@@ -36,7 +36,7 @@ int run(int argc, char** argv)
     simple_mp::Stats& stats = simple_mp::process_stats();
     // In DPDK 22.11 only the primary has a telemetry socket.
     if (eal.primary())
-        simple_mp::register_stats_command();
+        simple_mp::register_stats_command(stats);
 
     std::atomic<uint32_t>& main_put_mark = channel.put_mark(main_lcore);
     std::atomic<uint32_t>& receive_put_mark = channel.put_mark(receive_lcore);

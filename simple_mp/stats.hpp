@@ -22,27 +22,26 @@ struct Stats {
     }
 };
 
-// The counters of this process. Telemetry callbacks take no user pointer, so the
-// command reaches them here.
+// The counters of this process, for as long as it runs (the telemetry thread
+// reads them until exit).
 inline Stats& process_stats() noexcept
 {
     static Stats stats;
     return stats;
 }
 
-inline int telemetry_stats(const char*, const char*, rte_tel_data* data) noexcept
+inline int telemetry_reply(const Stats& stats, rte_tel_data* data) noexcept
 {
-    const Stats& stats = process_stats();
     return mp::telemetry_dict(data, {{"sent", stats.sent.load(std::memory_order_relaxed)},
                                      {"received", stats.received.load(std::memory_order_relaxed)},
                                      {"refused", stats.refused.load(std::memory_order_relaxed)}});
 }
 
-inline void register_stats_command() noexcept
+inline void register_stats_command(const Stats& stats) noexcept
 {
-    mp::register_telemetry("/simple_mp/stats", &telemetry_stats,
-                           "Messages this process sent, received and refused to send. No "
-                           "parameters.");
+    mp::register_telemetry<&telemetry_reply>("/simple_mp/stats", stats,
+                                             "Messages this process sent, received and refused "
+                                             "to send. No parameters.");
 }
 
 } // namespace simple_mp

@@ -40,21 +40,20 @@ constexpr unsigned mbuf_cache = 256;
 // ring driver can (a producer killed between its head and tail update).
 constexpr const char* mbuf_pool_driver = "lf_stack";
 
-// What the telemetry callback reports (callbacks take no user pointer in 22.11).
+// What /symmetric_mp/stats reports: the table in shared memory, the pool, our ports.
 struct TelemetrySource {
     const SharedConfig* config = nullptr;
     rte_mempool* pool = nullptr;
     std::vector<uint16_t> ports;
 };
-TelemetrySource g_telemetry;
 
-int telemetry_stats(const char*, const char*, rte_tel_data* data)
+int telemetry_reply(const TelemetrySource& source, rte_tel_data* data)
 {
-    const SharedConfig& config = *g_telemetry.config;
+    const SharedConfig& config = *source.config;
     mp::telemetry_dict(data, {{"num_procs", config.num_procs},
                               {"portmask", config.portmask},
-                              {"mbufs_available", rte_mempool_avail_count(g_telemetry.pool)},
-                              {"mbufs_in_use", rte_mempool_in_use_count(g_telemetry.pool)}});
+                              {"mbufs_available", rte_mempool_avail_count(source.pool)},
+                              {"mbufs_in_use", rte_mempool_in_use_count(source.pool)}});
     // Arrays indexed by proc-id: "pid" (0 = not running) and, per port,
     // "portN_rx", "portN_tx", "portN_drop".
     const auto add_array = [&](const char* name, auto value_of) {
@@ -69,7 +68,7 @@ int telemetry_stats(const char*, const char*, rte_tel_data* data)
     add_array("pid", [&](unsigned proc) {
         return static_cast<uint64_t>(mp::pid_of(config.procs.procs[proc].live_holder()));
     });
-    for (const uint16_t port : g_telemetry.ports) {
+    for (const uint16_t port : source.ports) {
         const auto counter = [&](const char* what, auto member) {
             const std::string name = mp::strprintf("port%u_%s", port, what);
             add_array(name.c_str(), [&](unsigned proc) {
@@ -81,6 +80,17 @@ int telemetry_stats(const char*, const char*, rte_tel_data* data)
         counter("drop", &PortCounters::drop);
     }
     return 0;
+}
+
+void register_stats_command(const SharedConfig& config, rte_mempool* pool,
+                            const std::vector<uint16_t>& ports)
+{
+    static TelemetrySource source; // read by the telemetry thread until exit
+    source = {&config, pool, ports};
+    mp::register_telemetry<&telemetry_reply>(
+        "/symmetric_mp/stats", source,
+        "Live counters of every symmetric_mp process: arrays indexed by proc-id (pid, portN_rx, "
+        "portN_tx, portN_drop)");
 }
 
 using Claims = mp::ProcessClaims<rte_mbuf>;
@@ -229,12 +239,8 @@ int run(int argc, char** argv)
     static ProcCounters own_counters;
     PortCounters* const counters =
         config != nullptr ? config->counters[options.proc_id].port : own_counters.port;
-    if (config != nullptr) {
-        g_telemetry = {config, pool.native(), ports};
-        mp::register_telemetry("/symmetric_mp/stats", telemetry_stats,
-                               "Live counters of every symmetric_mp process: arrays indexed by "
-                               "proc-id (pid, portN_rx, portN_tx, portN_drop)");
-    }
+    if (config != nullptr)
+        register_stats_command(*config, pool.native(), ports);
 
     static LcoreWork work[RTE_MAX_LCORE];
     const std::vector<PortSlice> slices = assign_port_pairs(ports.size(), lcores.size());

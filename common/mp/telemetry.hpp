@@ -2,8 +2,10 @@
 #pragma once
 // Application commands on DPDK's telemetry socket, e.g.
 //   echo /simple_mp/stats | dpdk-telemetry.py -f <file-prefix>
-// Callbacks get no user pointer in 22.11, so each app keeps the counters it
-// reports where the callback can reach them (shared memory or a static).
+//
+//   int reply(const Stats& stats, rte_tel_data* data);     // fills the reply
+//   static const Stats stats = ...;                         // lives until exit
+//   mp::register_telemetry<&reply>("/simple_mp/stats", stats, "help text");
 
 #include <cstdint>
 #include <initializer_list>
@@ -41,6 +43,27 @@ inline void register_telemetry(const char* path, telemetry_cb callback, const ch
 {
     if (rte_telemetry_register_cmd(path, callback, help) != 0)
         log(RTE_LOG_WARNING, "cannot register telemetry command %s", path);
+}
+
+// The callback of one reply function and the source it reads.
+template <auto Reply, typename Source>
+struct TelemetryCommand {
+    static inline const Source* source = nullptr;
+    static int callback(const char*, const char*, rte_tel_data* data)
+    {
+        return Reply(*source, data);
+    }
+};
+
+// Registers `path` with a reply that reads `source`. Telemetry callbacks carry
+// no user pointer in DPDK 22.11, so the pointer is kept per reply function:
+// each function serves one command, and `source` must outlive the telemetry
+// thread (a static, or shared memory), since that thread may run until exit.
+template <auto Reply, typename Source>
+void register_telemetry(const char* path, const Source& source, const char* help) noexcept
+{
+    TelemetryCommand<Reply, Source>::source = &source;
+    register_telemetry(path, &TelemetryCommand<Reply, Source>::callback, help);
 }
 
 // Fills `data` with a dictionary of unsigned counters.
