@@ -175,6 +175,74 @@ int lcore_main(void* arg)
     return 0;
 }
 
+// What every process of the run shares: the pool and, when the primary is
+// ours, the SMP_CONFIG table (nullptr under the upstream primary).
+struct Shared {
+    mp::PktmbufPool pool;
+    SharedConfig* config = nullptr;
+};
+
+// Primary: everything made here outlives this process (the others keep using
+// it, and a restarted process attaches to it), and the ports get one RX and
+// one TX queue per process.
+Shared create_shared(const Options& options, const std::vector<uint16_t>& ports)
+{
+    Shared shared;
+    shared.pool =
+        mp::PktmbufPool::create(mbuf_pool_name, mbuf_count, mbuf_cache, mbuf_pool_driver).release();
+    shared.config = mp::Memzone<SharedConfig>::reserve(config_memzone).release().get();
+    shared.config->num_procs = options.num_procs;
+    shared.config->portmask = options.portmask;
+    mp::PortSetup setup;
+    setup.rx_queues = setup.tx_queues = static_cast<uint16_t>(options.num_procs);
+    setup.rss = true;
+    setup.rx_checksum = true;
+    setup.drop_when_full = true;
+    for (const uint16_t port : ports)
+        mp::setup_port(port, shared.pool.native(), setup);
+    mp::wait_for_links(ports);
+    return shared;
+}
+
+// Secondary: finds the primary's objects and checks our options against them.
+Shared attach_shared(const Options& options, const std::vector<uint16_t>& ports)
+{
+    Shared shared;
+    shared.pool = mp::PktmbufPool::lookup(mbuf_pool_name);
+    if (const auto found = mp::Memzone<SharedConfig>::find(config_memzone)) {
+        shared.config = found.get();
+        check_matches(*shared.config, options);
+    } else {
+        mp::log(RTE_LOG_WARNING, "no %s memzone: the primary is not this program (the upstream "
+                                 "example?), so --num-procs, -p and the proc-id cannot be "
+                                 "checked against the other processes",
+                config_memzone);
+    }
+    check_queues(ports, options.proc_id);
+    return shared;
+}
+
+// Each of our lcores gets its share of the port pairs, on queue `proc_id`.
+void plan_lcores(std::span<LcoreWork, RTE_MAX_LCORE> work, std::span<const unsigned> lcores,
+                 std::span<const uint16_t> ports, uint16_t queue, PortCounters* counters,
+                 rte_mempool* pool, const Claims& claims)
+{
+    const std::vector<PortSlice> slices = assign_port_pairs(ports.size(), lcores.size());
+    for (std::size_t i = 0; i < lcores.size(); ++i) {
+        const auto mine = ports.subspan(slices[i].start, slices[i].count);
+        work[lcores[i]] = {mine,     port_cache_uses(mine), queue,
+                           counters, pool,                  &claims.put_mark(lcores[i])};
+    }
+}
+
+void print_totals(std::span<const uint16_t> ports, const PortCounters* counters)
+{
+    std::printf("\nExiting on signal %d\n\n", mp::QuitFlag::signal_number());
+    for (const uint16_t port : ports)
+        std::printf("Port %u: RX - %" PRIu64 ", TX - %" PRIu64 ", Drop - %" PRIu64 "\n", port,
+                    counters[port].rx.get(), counters[port].tx.get(), counters[port].drop.get());
+}
+
 } // namespace
 
 int run(int argc, char** argv)
@@ -188,67 +256,29 @@ int run(int argc, char** argv)
     if (rte_eth_dev_count_avail() == 0)
         throw mp::StartupError("no Ethernet ports: bind NIC ports to a DPDK driver or give "
                                "virtual devices (--vdev=net_null0 --vdev=net_null1)");
-    const Options options = [&] {
-        try {
-            return parse_options(eal.app_args());
-        } catch (const mp::UsageError&) {
-            std::fputs(usage_text, stderr);
-            throw;
-        }
-    }();
+    const Options options =
+        mp::parse_or_show_usage(usage_text, [&] { return parse_options(eal.app_args()); });
     const std::vector<uint16_t> ports = mp::ports_from_mask(options.portmask);
     const std::vector<unsigned> lcores = mp::enabled_lcores();
 
-    mp::PktmbufPool pool;
-    SharedConfig* config = nullptr;
-    if (eal.primary()) {
-        // Everything made here outlives this process: the others keep using it,
-        // and a restarted process attaches to it.
-        pool = mp::PktmbufPool::create(mbuf_pool_name, mbuf_count, mbuf_cache, mbuf_pool_driver)
-                   .release();
-        config = mp::Memzone<SharedConfig>::reserve(config_memzone).release().get();
-        config->num_procs = options.num_procs;
-        config->portmask = options.portmask;
-        mp::PortSetup setup;
-        setup.rx_queues = setup.tx_queues = static_cast<uint16_t>(options.num_procs);
-        setup.rss = true;
-        setup.rx_checksum = true;
-        setup.drop_when_full = true;
-        for (const uint16_t port : ports)
-            mp::setup_port(port, pool.native(), setup);
-        mp::wait_for_links(ports);
-    } else {
-        pool = mp::PktmbufPool::lookup(mbuf_pool_name);
-        if (const auto found = mp::Memzone<SharedConfig>::find(config_memzone)) {
-            config = found.get();
-            check_matches(*config, options);
-        } else {
-            mp::log(RTE_LOG_WARNING, "no %s memzone: the primary is not this program (the upstream "
-                                     "example?), so --num-procs, -p and the proc-id cannot be "
-                                     "checked against the other processes",
-                    config_memzone);
-        }
-        check_queues(ports, options.proc_id);
-    }
+    const Shared shared = eal.primary() ? create_shared(options, ports)
+                                        : attach_shared(options, ports);
     // Held until we exit, when our caches go back to the pool; our lcores must
     // have stopped by then.
-    const Claims claims = claim_proc_id(config, options.proc_id, pool, lcores);
+    const Claims claims = claim_proc_id(shared.config, options.proc_id, shared.pool, lcores);
 
     // This process's counters: in shared memory for telemetry, or our own when
-    // the primary published no table.
+    // the primary published no table. Static, as the lcores' work: they are
+    // used until the very end of the process.
     static ProcCounters own_counters;
-    PortCounters* const counters =
-        config != nullptr ? config->counters[options.proc_id].port : own_counters.port;
-    if (config != nullptr)
-        register_stats_command(*config, pool.native(), ports);
-
+    PortCounters* const counters = shared.config != nullptr
+                                       ? shared.config->counters[options.proc_id].port
+                                       : own_counters.port;
+    if (shared.config != nullptr)
+        register_stats_command(*shared.config, shared.pool.native(), ports);
     static LcoreWork work[RTE_MAX_LCORE];
-    const std::vector<PortSlice> slices = assign_port_pairs(ports.size(), lcores.size());
-    for (std::size_t i = 0; i < lcores.size(); ++i) {
-        const auto mine = std::span(ports).subspan(slices[i].start, slices[i].count);
-        work[lcores[i]] = {mine, port_cache_uses(mine), static_cast<uint16_t>(options.proc_id),
-                           counters, pool.native(), &claims.put_mark(lcores[i])};
-    }
+    plan_lcores(work, lcores, ports, static_cast<uint16_t>(options.proc_id), counters,
+                shared.pool.native(), claims);
 
     if (eal.primary())
         eal.keep_shared_state_at_exit(); // the others go on without us; ports stay up
@@ -257,11 +287,7 @@ int run(int argc, char** argv)
 
     rte_eal_mp_remote_launch(lcore_main, work, CALL_MAIN);
     rte_eal_mp_wait_lcore();
-
-    std::printf("\nExiting on signal %d\n\n", mp::QuitFlag::signal_number());
-    for (const uint16_t port : ports)
-        std::printf("Port %u: RX - %" PRIu64 ", TX - %" PRIu64 ", Drop - %" PRIu64 "\n", port,
-                    counters[port].rx.get(), counters[port].tx.get(), counters[port].drop.get());
+    print_totals(ports, counters);
     return 0;
 }
 
