@@ -6,7 +6,7 @@
 // table, and every process's live counters (for telemetry).
 //
 // The upstream C program has no such memzone; a process of ours that finds none
-// runs without these checks (see symmetric_mp.cpp).
+// runs without these checks (attach_shared in app.cpp).
 
 #include <cinttypes>
 #include <cstdint>

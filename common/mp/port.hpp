@@ -183,12 +183,4 @@ inline bool wait_for_links(const std::vector<uint16_t>& ports,
     return all_up;
 }
 
-// The port's hardware (or PMD) counters; zeros if the device cannot say.
-inline rte_eth_stats port_stats(uint16_t port) noexcept
-{
-    rte_eth_stats stats{};
-    rte_eth_stats_get(port, &stats);
-    return stats;
-}
-
 } // namespace mp
