@@ -213,6 +213,8 @@ int lcore_main(void* arg)
 
 int run(int argc, char** argv)
 {
+    const Options options =
+        mp::parse_app_args({"symmetric_mp", usage_text}, argc, argv, parse_options);
     // A process killed inside DPDK's start-up or a lookup can leave a shared
     // control-plane lock held; the next process to need it would wait forever.
     mp::Watchdog watchdog("symmetric_mp", "start-up", mp::default_startup_limit,
@@ -222,14 +224,6 @@ int run(int argc, char** argv)
     if (rte_eth_dev_count_avail() == 0)
         throw mp::StartupError("no Ethernet ports: bind NIC ports to a DPDK driver or give "
                                "virtual devices (--vdev=net_null0 --vdev=net_null1)");
-    const Options options = [&] {
-        try {
-            return parse_options(eal.app_args());
-        } catch (const mp::UsageError&) {
-            std::fputs(usage_text, stderr);
-            throw;
-        }
-    }();
     const std::vector<uint16_t> ports = mp::ports_from_mask(options.portmask);
     const std::vector<unsigned> lcores = enabled_lcores();
 
