@@ -12,8 +12,8 @@ work=$(mktemp -d /tmp/mp_install_XXXXXX)
 file_prefix=mpt_install_${work##*_}
 if [ "$(id -u)" = 0 ]; then runtime=/var/run/dpdk; else runtime=${XDG_RUNTIME_DIR:-/tmp}/dpdk; fi
 cleanup() {
-    rm -rf "$work" "$runtime/$file_prefix"
-    for mount in $(awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts); do
+    rm -rf "$work" "${runtime:?}/$file_prefix"
+    awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts | while read -r mount; do
         rm -f "$mount/${file_prefix}map_"*
     done
 }
