@@ -82,7 +82,6 @@ auto parse_app_args(const ProgramUsage& usage, int argc, char** argv, Parse&& pa
 {
     switch (help_request(argc, argv)) {
     case HelpRequest::eal:
-        std::fflush(stdout);
         show_eal_help(argv[0]);
     case HelpRequest::program:
         print_usage(usage);
