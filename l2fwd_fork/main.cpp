@@ -13,11 +13,13 @@ namespace {
 int run(int argc, char** argv)
 {
     const auto command_line = l2fwd_fork::CommandLine::capture(argc, argv);
+    const l2fwd_fork::Options options =
+        mp::parse_app_args({"l2fwd_fork", l2fwd_fork::usage_text}, argc, argv,
+                           [](std::span<char* const> args) {
+                               return l2fwd_fork::parse_options(args, RTE_MAX_LCORE - 1);
+                           });
     std::optional<mp::Watchdog> exit_watchdog; // first: it bounds ~Eal too
     mp::Eal eal(argc, argv);
-    const l2fwd_fork::Options options = mp::parse_or_show_usage(l2fwd_fork::usage_text, [&] {
-        return l2fwd_fork::parse_options(eal.app_args(), RTE_MAX_LCORE - 1);
-    });
     if (options.slave)
         return l2fwd_fork::run_slave(eal, *options.slave);
     if (!eal.primary())

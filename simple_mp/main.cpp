@@ -16,13 +16,20 @@
 
 namespace {
 
+constexpr const char* usage_text =
+    "usage: simple_mp [EAL options]\n"
+    "  Give it at least two lcores (-l 0-1): one for the prompt, one to receive.\n"
+    "  Commands at the 'simple_mp > ' prompt: send <message>, help, quit.\n";
+
 int run(int argc, char** argv)
 {
+    mp::parse_app_args({"simple_mp", usage_text}, argc, argv, [](std::span<char* const> args) {
+        if (!args.empty())
+            throw mp::UsageError(mp::strprintf("unexpected argument '%s': simple_mp takes EAL "
+                                               "arguments only",
+                                               args[0]));
+    });
     mp::Eal eal(argc, argv);
-    if (!eal.app_args().empty())
-        throw mp::UsageError(mp::strprintf("unexpected argument '%s': simple_mp takes EAL "
-                                           "arguments only",
-                                           eal.app_args()[0]));
     mp::require_lcores(2, "one for the prompt, one to receive messages");
 
     // The pool is used from the prompt's lcore and the receiver's: both are

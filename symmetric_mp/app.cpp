@@ -247,6 +247,8 @@ void print_totals(std::span<const uint16_t> ports, const PortCounters* counters)
 
 int run(int argc, char** argv)
 {
+    const Options options =
+        mp::parse_app_args({"symmetric_mp", usage_text}, argc, argv, parse_options);
     // A process killed inside DPDK's start-up or a lookup can leave a shared
     // control-plane lock held; the next process to need it would wait forever.
     mp::Watchdog watchdog("symmetric_mp", "start-up", mp::default_startup_limit,
@@ -256,8 +258,6 @@ int run(int argc, char** argv)
     if (rte_eth_dev_count_avail() == 0)
         throw mp::StartupError("no Ethernet ports: bind NIC ports to a DPDK driver or give "
                                "virtual devices (--vdev=net_null0 --vdev=net_null1)");
-    const Options options =
-        mp::parse_or_show_usage(usage_text, [&] { return parse_options(eal.app_args()); });
     const std::vector<uint16_t> ports = mp::ports_from_mask(options.portmask);
     const std::vector<unsigned> lcores = mp::enabled_lcores();
 

@@ -120,6 +120,8 @@ void check_ports(const PortInfo& info, unsigned client)
 
 int run(int argc, char** argv)
 {
+    const ClientOptions options =
+        mp::parse_app_args({"mp_client", client_usage}, argc, argv, parse_client_options);
     // A secondary killed during its start-up can leave a DPDK lock held in
     // the shared memory: say so and exit rather than wait for it forever.
     mp::Watchdog watchdog("mp_client", "start-up", mp::default_startup_limit, mp::held_lock_hint);
@@ -129,10 +131,6 @@ int run(int argc, char** argv)
             "no mp_server is running with --file-prefix=%s: start the server first "
             "(mp_client runs as a secondary process only)",
             eal.file_prefix().c_str()));
-    const ClientOptions options =
-        mp::parse_or_show_usage(client_usage, [&] {
-            return parse_client_options(eal.app_args());
-        });
     const unsigned client = options.client_id;
 
     auto info = mp::Memzone<PortInfo>::lookup(port_info_name);

@@ -193,14 +193,12 @@ int run(int argc, char** argv)
     // secondary left held: the exit is bounded. First here, so that it
     // outlives every object below.
     std::optional<mp::Watchdog> exit_watchdog;
+    const ServerOptions options =
+        mp::parse_app_args({"mp_server", server_usage}, argc, argv, parse_server_options);
     mp::Eal eal(argc, argv);
     if (!eal.primary())
         throw mp::StartupError("mp_server creates the shared objects and must be the primary "
                                "process: do not pass --proc-type=secondary");
-    const ServerOptions options =
-        mp::parse_or_show_usage(server_usage, [&] {
-            return parse_server_options(eal.app_args());
-        });
     const std::vector<uint16_t> ports = mp::ports_from_mask(options.portmask);
     const unsigned num_clients = options.num_clients;
 

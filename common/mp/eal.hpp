@@ -42,6 +42,7 @@
 #include "kill_point.hpp"
 #include "log.hpp"
 #include "startup_gate.hpp"
+#include "usage.hpp"
 #include "watchdog.hpp"
 
 namespace mp {
@@ -69,6 +70,9 @@ public:
         std::optional<StartupGate> gate;
         if (attaches(requested))
             gate.emplace(runtime_dir(prefix_), std::chrono::milliseconds(startup_gate_limit));
+        // The application's own arguments were read before EAL (usage.hpp):
+        // only those after "--".
+        const std::size_t own_args = app_args_of(argc, argv).size();
         const int parsed = rte_eal_init(argc, argv);
         if (parsed < 0)
             throw StartupError(init_failure(requested));
@@ -81,6 +85,15 @@ public:
         primary_ = rte_eal_process_type() == RTE_PROC_PRIMARY;
         if (!primary_)
             give_back_service_tables();
+        // EAL moves the words it does not know that come before "--" to the
+        // front of ours: nothing would read them.
+        if (app_args_.size() > own_args) {
+            if (primary_)
+                discard_shared_memory();
+            throw UsageError(strprintf("unexpected argument '%s': the program's own options go "
+                                       "after \"--\"",
+                                       app_args_[0]));
+        }
         if (!primary_ && options.require_live_primary && rte_eal_primary_proc_alive(nullptr) == 0) {
             throw StartupError(strprintf("no primary process is running with --file-prefix=%s "
                                          "(only the memory of one that exited is left): start "

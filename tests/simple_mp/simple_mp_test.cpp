@@ -656,7 +656,18 @@ TEST(SimpleMp, ApplicationArgumentsAreRefused)
     DpdkPrefix prefix("smp_appargs");
     Process primary(args({primary_args(prefix), {"--", "-p", "3"}}), Io::pipe);
     EXPECT_TRUE(refuses_to_start(primary, "unexpected argument '-p': simple_mp takes EAL "
-                                          "arguments only"));
+                                          "arguments only (see 'simple_mp --help')"));
+    EXPECT_TRUE(prefix.leftovers().empty()) << prefix.leftovers().front();
+}
+
+// A word before "--" that EAL does not know would reach nobody: refused once
+// EAL has read the line, and the primary it made leaves no files.
+TEST(SimpleMp, AStrayWordBeforeTheSeparatorIsRefused)
+{
+    DpdkPrefix prefix("smp_stray");
+    Process primary(args({primary_args(prefix), {"stray", "--"}}), Io::pipe);
+    EXPECT_TRUE(refuses_to_start(primary, "unexpected argument 'stray': the program's own "
+                                          "options go after \"--\" (see 'simple_mp --help')"));
     EXPECT_TRUE(prefix.leftovers().empty()) << prefix.leftovers().front();
 }
 

@@ -506,7 +506,8 @@ TEST(SymmetricMp, SecondaryDisagreeingWithTheRunIsRefused)
         {"1@1", {"-p", "3", "--num-procs", "3", "--proc-id", "1"},
          "--num-procs 3 does not match --num-procs 2 of the running processes: every "
          "symmetric_mp process must be given the same --num-procs and -p"},
-        {"1@1", {"-p", "0", "--num-procs", "2", "--proc-id", "1"}, "portmask '0' selects no port"},
+        {"1@1", {"-p", "0", "--num-procs", "2", "--proc-id", "1"},
+         "portmask '0' selects no port (see 'symmetric_mp --help')"},
         {"1@1", {"-p", "3", "--num-procs", "2", "--proc-id", "0"},
          "--proc-id 0 is already served by process " + std::to_string(p0.pid()) +
              ", which is still running: give each process its own --proc-id"},
