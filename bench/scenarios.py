@@ -157,7 +157,7 @@ SCALE = (["symmetric_mp_%dp" % n for n in SCALE_COUNTS]
          + ["client_server_mp_%dc" % n for n in SCALE_COUNTS])
 
 
-def start(specs, log_dir, tag, ready_timeout=30.0):
+def start(specs, log_dir, tag, ready_timeout=60.0):
     """Starts the processes in order, each after the previous is ready."""
     procs = []
     for spec in specs:
