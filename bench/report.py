@@ -11,27 +11,24 @@ import shutil
 import statistics
 from xml.sax.saxutils import escape
 
+_SYMMETRIC_MULTI = [("mpps", "Mpps", True), ("mpps_per_lcore", "Mpps/lcore", True),
+                    ("mpps_per_cpu", "Mpps per CPU-second", True),
+                    ("cycles_per_packet", "cycles/pkt", False)]
+_CLIENT_SERVER = [("mpps", "Mpps", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
+                  ("cycles_server", "server cycles/pkt", False),
+                  ("cycles_client", "client cycles/pkt", False)]
+
+# The secondaries whose start-up bench/startup.py times.
+STARTUP_PROGRAMS = ("symmetric_mp", "mp_client", "simple_mp")
+
 # What each benchmark is judged by: (metric, unit, higher_is_better, label).
 METRICS = {
     "symmetric_mp_1p": [("mpps", "Mpps", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
                         ("cycles_per_packet", "cycles/pkt", False)],
-    "symmetric_mp_2p": [("mpps", "Mpps", True), ("mpps_per_lcore", "Mpps/lcore", True),
-                        ("mpps_per_cpu", "Mpps per CPU-second", True),
-                        ("cycles_per_packet", "cycles/pkt", False)],
-    "client_server_mp_1c": [("mpps", "Mpps", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
-                            ("cycles_server", "server cycles/pkt", False),
-                            ("cycles_client", "client cycles/pkt", False)],
-    "client_server_mp_2c": [("mpps", "Mpps", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
-                            ("cycles_server", "server cycles/pkt", False),
-                            ("cycles_client", "client cycles/pkt", False)],
-    **{"symmetric_mp_%dp" % n: [("mpps", "Mpps", True), ("mpps_per_lcore", "Mpps/lcore", True),
-                                ("mpps_per_cpu", "Mpps per CPU-second", True),
-                                ("cycles_per_packet", "cycles/pkt", False)] for n in (4, 8)},
-    **{"client_server_mp_%dc" % n: [("mpps", "Mpps", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
-                                    ("cycles_server", "server cycles/pkt", False),
-                                    ("cycles_client", "client cycles/pkt", False)] for n in (4, 8)},
+    **{"symmetric_mp_%dp" % n: _SYMMETRIC_MULTI for n in (2, 4, 8)},
+    **{"client_server_mp_%dc" % n: _CLIENT_SERVER for n in (1, 2, 4, 8)},
     **{"startup_" + p: [("startup_ms", "secondary start-up ms", False)]
-       for p in ("symmetric_mp", "mp_client", "simple_mp")},
+       for p in STARTUP_PROGRAMS},
     "l2fwd": [("mpps_per_lcore", "Mpps/lcore", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
               ("cycles_per_packet", "cycles/pkt", False)],
     "simple_mp": [("rtt_p50_us", "round trip p50 us", False), ("rtt_p99_us", "round trip p99 us", False),
@@ -407,7 +404,6 @@ def update_docs(docs_dir, out_dir, info, summary, commands):
 
 SCALE_APPS = (("symmetric_mp", "p", "Processes"), ("client_server_mp", "c", "Clients"))
 SCALE_COUNTS = (1, 2, 4, 8)
-STARTUP_PROGRAMS = ("symmetric_mp", "mp_client", "simple_mp")
 
 
 def _rate_by_round(ok, bench, variant):
