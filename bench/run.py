@@ -146,7 +146,10 @@ def c2c_latency_ns(build_dir):
         return None
     readings = []
     for _ in range(3):
-        out = subprocess.run([probe, "0", "1", "20000"], capture_output=True, text=True, timeout=30)
+        try:
+            out = subprocess.run([probe, "0", "1", "20000"], capture_output=True, text=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            return None  # a crowded machine: the figure would say nothing anyway
         if out.returncode != 0:
             return None
         readings.append(int(out.stdout))
