@@ -59,15 +59,9 @@ TARGETS = [
     # The test plan's scale (bench/run.py --scale): parity or better everywhere,
     # 50x where upstream's pool ring stalls (4 and 8 clients on one CPU), and
     # a secondary that starts no slower than upstream's.
-    ("symmetric_mp_2p", "mpps", "upstream", 1.00),
-    ("symmetric_mp_4p", "mpps", "upstream", 1.00),
-    ("symmetric_mp_8p", "mpps", "upstream", 1.00),
-    ("client_server_mp_2c", "mpps", "upstream", 1.00),
-    ("client_server_mp_4c", "mpps", "upstream", 50.0),
-    ("client_server_mp_8c", "mpps", "upstream", 50.0),
-    ("startup_symmetric_mp", "startup_ms", "upstream", 1.00),
-    ("startup_mp_client", "startup_ms", "upstream", 1.00),
-    ("startup_simple_mp", "startup_ms", "upstream", 1.00),
+    *[("symmetric_mp_%dp" % n, "mpps", "upstream", 1.00) for n in (2, 4, 8)],
+    *[("client_server_mp_%dc" % n, "mpps", "upstream", 1.00 if n == 2 else 50.0) for n in (2, 4, 8)],
+    *[("startup_" + p, "startup_ms", "upstream", 1.00) for p in STARTUP_PROGRAMS],
 ]
 # Ours with 4 and 8 processes or clients against ours with 2, at least.
 SCALING_TARGET = 0.95
@@ -341,6 +335,16 @@ def _replace_block(text, begin, end, block, path):
     return pattern.sub(lambda m: block, text)
 
 
+def _rewrite_blocks(path, blocks):
+    """Replaces each (begin, end, text) block of the file at `path`."""
+    with open(path) as f:
+        text = f.read()
+    for begin, end, block in blocks:
+        text = _replace_block(text, begin, end, block, path)
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def side_by_side(docs_dir):
     """One row per (benchmark, metric, against), one ratio column per DPDK
     release whose summary is in docs_dir (perf_summary_<release>.csv)."""
@@ -390,14 +394,10 @@ def update_docs(docs_dir, out_dir, info, summary, commands):
         "The processes each benchmark started (build folder paths; PREFIX is a fresh",
         "``--file-prefix`` per run)::", ""]
         + ["   " + c for c in commands] + ["", end_marker(release)])
-    path = os.path.join(docs_dir, "performance.rst")
-    with open(path) as f:
-        text = f.read()
-    text = _replace_block(text, begin_marker(release), end_marker(release), block, path)
     table = "\n".join([SIDE_BY_SIDE_BEGIN, "", side_by_side(docs_dir), "", SIDE_BY_SIDE_END])
-    text = _replace_block(text, SIDE_BY_SIDE_BEGIN, SIDE_BY_SIDE_END, table, path)
-    with open(path, "w") as f:
-        f.write(text)
+    _rewrite_blocks(os.path.join(docs_dir, "performance.rst"),
+                    [(begin_marker(release), end_marker(release), block),
+                     (SIDE_BY_SIDE_BEGIN, SIDE_BY_SIDE_END, table)])
 
 
 # ---- the test plan's scale (bench/run.py --scale) ---------------------------
@@ -581,9 +581,5 @@ def update_scale_docs(docs_dir, out_dir, info, runs, summary, commands):
         "secondaries' start-up times." % release, "",
         "The processes (build folder paths; PREFIX is a fresh ``--file-prefix`` per run)::", ""]
         + ["   " + c for c in commands] + ["", scale_end_marker(release)])
-    path = os.path.join(docs_dir, "performance.rst")
-    with open(path) as f:
-        text = f.read()
-    text = _replace_block(text, scale_begin_marker(release), scale_end_marker(release), block, path)
-    with open(path, "w") as f:
-        f.write(text)
+    _rewrite_blocks(os.path.join(docs_dir, "performance.rst"),
+                    [(scale_begin_marker(release), scale_end_marker(release), block)])
