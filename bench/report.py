@@ -4,25 +4,31 @@ bar chart drawn here (no plotting library), and the RST results block."""
 
 import csv
 import json
+import math
 import os
 import re
 import shutil
 import statistics
 from xml.sax.saxutils import escape
 
+_SYMMETRIC_MULTI = [("mpps", "Mpps", True), ("mpps_per_lcore", "Mpps/lcore", True),
+                    ("mpps_per_cpu", "Mpps per CPU-second", True),
+                    ("cycles_per_packet", "cycles/pkt", False)]
+_CLIENT_SERVER = [("mpps", "Mpps", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
+                  ("cycles_server", "server cycles/pkt", False),
+                  ("cycles_client", "client cycles/pkt", False)]
+
+# The secondaries whose start-up bench/startup.py times.
+STARTUP_PROGRAMS = ("symmetric_mp", "mp_client", "simple_mp")
+
 # What each benchmark is judged by: (metric, unit, higher_is_better, label).
 METRICS = {
     "symmetric_mp_1p": [("mpps", "Mpps", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
                         ("cycles_per_packet", "cycles/pkt", False)],
-    "symmetric_mp_2p": [("mpps", "Mpps", True), ("mpps_per_lcore", "Mpps/lcore", True),
-                        ("mpps_per_cpu", "Mpps per CPU-second", True),
-                        ("cycles_per_packet", "cycles/pkt", False)],
-    "client_server_mp_1c": [("mpps", "Mpps", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
-                            ("cycles_server", "server cycles/pkt", False),
-                            ("cycles_client", "client cycles/pkt", False)],
-    "client_server_mp_2c": [("mpps", "Mpps", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
-                            ("cycles_server", "server cycles/pkt", False),
-                            ("cycles_client", "client cycles/pkt", False)],
+    **{"symmetric_mp_%dp" % n: _SYMMETRIC_MULTI for n in (2, 4, 8)},
+    **{"client_server_mp_%dc" % n: _CLIENT_SERVER for n in (1, 2, 4, 8)},
+    **{"startup_" + p: [("startup_ms", "secondary start-up ms", False)]
+       for p in STARTUP_PROGRAMS},
     "l2fwd": [("mpps_per_lcore", "Mpps/lcore", True), ("mpps_per_cpu", "Mpps per CPU-second", True),
               ("cycles_per_packet", "cycles/pkt", False)],
     "simple_mp": [("rtt_p50_us", "round trip p50 us", False), ("rtt_p99_us", "round trip p99 us", False),
@@ -50,7 +56,15 @@ TARGETS = [
     ("client_server_mp_1c", "mpps_per_cpu", "upstream", 1.50),
     ("l2fwd", "mpps_per_cpu", "upstream", 1.00),
     ("l2fwd_fork_recovery", "recovery_median_ms", None, 200.0),
+    # The test plan's scale (bench/run.py --scale): parity or better everywhere,
+    # 50x where upstream's pool ring stalls (4 and 8 clients on one CPU), and
+    # a secondary that starts no slower than upstream's.
+    *[("symmetric_mp_%dp" % n, "mpps", "upstream", 1.00) for n in (2, 4, 8)],
+    *[("client_server_mp_%dc" % n, "mpps", "upstream", 1.00 if n == 2 else 50.0) for n in (2, 4, 8)],
+    *[("startup_" + p, "startup_ms", "upstream", 1.00) for p in STARTUP_PROGRAMS],
 ]
+# Ours with 4 and 8 processes or clients against ours with 2, at least.
+SCALING_TARGET = 0.95
 
 VARIANTS = ["ours", "upstream", "testpmd"]
 COLOURS = {"ours": "#2b6cb0", "upstream": "#dd6b20", "testpmd": "#718096"}
@@ -134,13 +148,16 @@ def _verdict(row):
             holds = row["ours"] <= limit
             return {"target": "<= %g" % limit, "verdict": "holds" if holds else "misses"}
         if against == row["against"] and row["ratio"] is not None:
-            if row["ratio"] >= limit:
+            # Lower is better (times): the ratio ours/other must stay under the limit.
+            sign = 1 if row["higher_is_better"] else -1
+            if sign * row["ratio"] >= sign * limit:
                 verdict = "holds"
-            elif row["ratio_max"] >= limit:
-                verdict = "within noise"   # some rounds above, the median below
+            elif sign * (row["ratio_max"] if sign > 0 else row["ratio_min"]) >= sign * limit:
+                verdict = "within noise"   # some rounds on the right side, the median not
             else:
                 verdict = "misses"
-            return {"target": ">= %.2fx %s" % (limit, against), "verdict": verdict}
+            return {"target": "%s %.2fx %s" % (">=" if sign > 0 else "<=", limit, against),
+                    "verdict": verdict}
     return {"target": "", "verdict": ""}
 
 
@@ -318,6 +335,16 @@ def _replace_block(text, begin, end, block, path):
     return pattern.sub(lambda m: block, text)
 
 
+def _rewrite_blocks(path, blocks):
+    """Replaces each (begin, end, text) block of the file at `path`."""
+    with open(path) as f:
+        text = f.read()
+    for begin, end, block in blocks:
+        text = _replace_block(text, begin, end, block, path)
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def side_by_side(docs_dir):
     """One row per (benchmark, metric, against), one ratio column per DPDK
     release whose summary is in docs_dir (perf_summary_<release>.csv)."""
@@ -367,11 +394,192 @@ def update_docs(docs_dir, out_dir, info, summary, commands):
         "The processes each benchmark started (build folder paths; PREFIX is a fresh",
         "``--file-prefix`` per run)::", ""]
         + ["   " + c for c in commands] + ["", end_marker(release)])
-    path = os.path.join(docs_dir, "performance.rst")
-    with open(path) as f:
-        text = f.read()
-    text = _replace_block(text, begin_marker(release), end_marker(release), block, path)
     table = "\n".join([SIDE_BY_SIDE_BEGIN, "", side_by_side(docs_dir), "", SIDE_BY_SIDE_END])
-    text = _replace_block(text, SIDE_BY_SIDE_BEGIN, SIDE_BY_SIDE_END, table, path)
-    with open(path, "w") as f:
-        f.write(text)
+    _rewrite_blocks(os.path.join(docs_dir, "performance.rst"),
+                    [(begin_marker(release), end_marker(release), block),
+                     (SIDE_BY_SIDE_BEGIN, SIDE_BY_SIDE_END, table)])
+
+
+# ---- the test plan's scale (bench/run.py --scale) ---------------------------
+
+SCALE_APPS = (("symmetric_mp", "p", "Processes"), ("client_server_mp", "c", "Clients"))
+SCALE_COUNTS = (1, 2, 4, 8)
+
+
+def _rate_by_round(ok, bench, variant):
+    return {r["round"]: r["mpps"] for r in ok if r["benchmark"] == bench and r["variant"] == variant}
+
+
+def scale_rows(runs, summary):
+    """Per program and process/client count: median Mpps of ours and upstream,
+    the ratio from the summary, and ours against ours at 2 (median of the
+    per-round quotients) with its verdict."""
+    ok = [r for r in runs if "error" not in r and "mpps" in r]
+    rows = []
+    for app, suffix, noun in SCALE_APPS:
+        at_two = _rate_by_round(ok, "%s_2%s" % (app, suffix), "ours")
+        for n in SCALE_COUNTS:
+            bench = "%s_%d%s" % (app, n, suffix)
+            row = next((x for x in summary if x["benchmark"] == bench and x["metric"] == "mpps"
+                        and x["against"] == "upstream"), None)
+            if row is None:
+                continue
+            ours = _rate_by_round(ok, bench, "ours")
+            vs2 = _median([ours[k] / at_two[k] for k in ours if at_two.get(k)]) if n > 2 else None
+            rows.append(dict(row, app=app, count=n, noun=noun, vs2=vs2,
+                             vs2_verdict="" if vs2 is None else
+                             "holds" if vs2 >= SCALING_TARGET else "misses"))
+    return rows
+
+
+def startup_rows(runs):
+    """Per program: median start-up ms of ours and upstream and their quotient."""
+    rows = []
+    for program in STARTUP_PROGRAMS:
+        ms = {v: sorted(r["startup_ms"] for r in runs if r["benchmark"] == "startup_" + program
+                        and r["variant"] == v and "startup_ms" in r) for v in ("ours", "upstream")}
+        if not ms["ours"] or not ms["upstream"]:
+            continue
+        ours, other = _median(ms["ours"]), _median(ms["upstream"])
+        ratio = ours / other
+        rows.append({"program": program, "ours": ours, "upstream": other, "ratio": ratio,
+                     "ours_p90": percentile(ms["ours"], 90), "upstream_p90": percentile(ms["upstream"], 90),
+                     "starts": min(len(ms["ours"]), len(ms["upstream"])),
+                     "verdict": "holds" if ratio <= 1.0 else "misses"})
+    return rows
+
+
+def _list_table(head, body):
+    out = [".. list-table::", "   :header-rows: 1", ""]
+    for line in [head] + body:
+        out.append("   * - " + str(line[0]))
+        out += ["     - " + (str(x) or " ") for x in line[1:]]
+    return "\n".join(out)
+
+
+def scale_tables(runs, summary):
+    """The RST of the scale tables: one per program, then the start-up times."""
+    parts = []
+    rows = scale_rows(runs, summary)
+    for app, _, noun in SCALE_APPS:
+        body = [[r["count"], _fmt(r["ours"]), _fmt(r["other"]), _ratio_text(r),
+                 "-" if r["vs2"] is None else "%.2f (%s)" % (r["vs2"], r["vs2_verdict"]),
+                 "%s: %s" % (r["target"], r["verdict"]) if r["target"] else "-"]
+                for r in rows if r["app"] == app]
+        if body:
+            parts += ["``%s``, Mpps forwarded (all ports):" % app, "",
+                      _list_table([noun, "Ours", "Upstream", "Ours / upstream (median, range)",
+                                   "Ours / ours at 2 (>= %.2f)" % SCALING_TARGET, "Target"], body), ""]
+    body = [[r["program"], "%.1f (p90 %.1f)" % (r["ours"], r["ours_p90"]),
+             "%.1f (p90 %.1f)" % (r["upstream"], r["upstream_p90"]),
+             "%.2f: %s" % (r["ratio"], r["verdict"]), r["starts"]] for r in startup_rows(runs)]
+    if body:
+        parts += ["Secondary start-up, exec to ``Finished Process Init.``, ms (median of the starts):", "",
+                  _list_table(["Secondary", "Ours", "Upstream", "Ours / upstream (<= 1.00)",
+                               "Starts each"], body), ""]
+    return "\n".join(parts)
+
+
+def scale_svg(runs, summary, info):
+    """Packet rate against the number of processes or clients (log scale),
+    ours and upstream, one panel per program; start-up times as bars."""
+    rows = scale_rows(runs, summary)
+    starts = startup_rows(runs)
+    pw, ph, left, top, gap = 240, 200, 60, 40, 70
+    width = left + 3 * (pw + gap)
+    height = top + ph + 70
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+           'font-family="sans-serif" font-size="11">' % (width, height),
+           '<rect width="100%" height="100%" fill="white"/>']
+    rates = [r[k] for r in rows for k in ("ours", "other") if r.get(k)]
+    lo = 10 ** math.floor(math.log10(min(rates + [1.0])))
+    hi = 10 ** math.ceil(math.log10(max(rates + [1.0])))
+
+    def ylog(v):
+        return top + ph - (math.log10(max(v, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * ph
+
+    for i, (app, _, noun) in enumerate(SCALE_APPS):
+        x0 = left + i * (pw + gap)
+        out.append('<text x="%d" y="20" font-size="13" font-weight="bold">%s, Mpps (log)</text>'
+                   % (x0, escape(app)))
+        out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>' % (x0, top, x0, top + ph))
+        out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>' % (x0, top + ph, x0 + pw, top + ph))
+        decade = lo
+        while decade <= hi:
+            y = ylog(decade)
+            out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>' % (x0, y, x0 + pw, y))
+            out.append('<text x="%d" y="%.1f" text-anchor="end">%g</text>' % (x0 - 4, y + 4, decade))
+            decade *= 10
+
+        def xpos(k):
+            return x0 + 20 + k * (pw - 40) / (len(SCALE_COUNTS) - 1)
+
+        for k, n in enumerate(SCALE_COUNTS):
+            out.append('<text x="%.1f" y="%d" text-anchor="middle">%d</text>' % (xpos(k), top + ph + 16, n))
+        out.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>'
+                   % (x0 + pw / 2, top + ph + 32, noun.lower()))
+        for variant, key in (("ours", "ours"), ("upstream", "other")):
+            pts = [(xpos(k), ylog(r[key]), r[key]) for k, n in enumerate(SCALE_COUNTS)
+                   for r in rows if r["app"] == app and r["count"] == n and r.get(key)]
+            if pts:
+                out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>'
+                           % (COLOURS[variant], " ".join("%.1f,%.1f" % p[:2] for p in pts)))
+            for x, y, v in pts:
+                out.append('<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>' % (x, y, COLOURS[variant]))
+                out.append('<text x="%.1f" y="%.1f" fill="%s">%s</text>' % (x + 4, y - 5, COLOURS[variant], _fmt(v)))
+    x0 = left + 2 * (pw + gap)
+    out.append('<text x="%d" y="20" font-size="13" font-weight="bold">Secondary start-up, ms</text>' % x0)
+    peak = max([r[k] for r in starts for k in ("ours", "upstream")] + [1e-9])
+    y = top
+    for r in starts:
+        out.append('<text x="%d" y="%d">%s</text>' % (x0, y + 10, escape(r["program"])))
+        y += 14
+        for variant in ("ours", "upstream"):
+            w = r[variant] / peak * (pw - 50)
+            out.append('<rect x="%d" y="%d" width="%.1f" height="12" fill="%s"/>' % (x0, y, w, COLOURS[variant]))
+            out.append('<text x="%.1f" y="%d">%.1f</text>' % (x0 + w + 4, y + 10, r[variant]))
+            y += 14
+        y += 8
+    y = height - 18
+    x = left
+    for v in ("ours", "upstream"):
+        out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (x, y, COLOURS[v]))
+        out.append('<text x="%d" y="%d">%s</text>' % (x + 16, y + 10, v))
+        x += 90
+    out.append('<text x="%d" y="%d" fill="#555">%s</text>'
+               % (x + 10, y + 10, escape("%s, %d CPUs, DPDK %s, %s; medians of %s rounds"
+                                         % (info.get("host_cpu", ""), info.get("cpus", 0), info.get("dpdk", ""),
+                                            info.get("date", ""), info.get("rounds", "?")))))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def scale_begin_marker(release):
+    return ".. BEGIN SCALE %s (written by bench/run.py --scale --update-docs)" % release
+
+
+def scale_end_marker(release):
+    return ".. END SCALE %s" % release
+
+
+def update_scale_docs(docs_dir, out_dir, info, runs, summary, commands):
+    """Writes this release's scale block of docs/performance.rst and its plot."""
+    release = release_of(info["dpdk"])
+    svg_name = "perf_scale_%s.svg" % release
+    with open(os.path.join(docs_dir, svg_name), "w") as f:
+        f.write(scale_svg(runs, summary, info))
+    block = "\n".join([
+        scale_begin_marker(release), "",
+        "DPDK %s: measured %s on %s (%d CPUs), %s, %s; commit %s; %d rounds of %.0f s windows, "
+        "load average %.2f before the run and %.2f after, %.0f s in all. Command::"
+        % (release, info["date"], info["host_cpu"], info["cpus"], info["os"], info["kernel"], info["commit"],
+           info["rounds"], info["duration_s"], info["load_before"], info["load_after"], info["elapsed_s"]),
+        "", "   " + info["command"], "",
+        scale_tables(runs, summary),
+        ".. figure:: %s" % svg_name, "",
+        "   DPDK %s: packet rate against processes or clients (medians of the rounds), and the "
+        "secondaries' start-up times." % release, "",
+        "The processes (build folder paths; PREFIX is a fresh ``--file-prefix`` per run)::", ""]
+        + ["   " + c for c in commands] + ["", scale_end_marker(release)])
+    _rewrite_blocks(os.path.join(docs_dir, "performance.rst"),
+                    [(scale_begin_marker(release), scale_end_marker(release), block)])

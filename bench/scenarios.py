@@ -57,7 +57,9 @@ def _sym(binary, prefix, procs):
     specs = []
     for proc_id in range(procs):
         extra = ["--proc-type=primary" if proc_id == 0 else "--proc-type=secondary"]
-        lcores = "1@1" if procs == 1 else "%d@%d" % (proc_id, proc_id)
+        # Lcore id = proc id, on CPUs 0 and 1 in turn: with more processes
+        # than CPUs the scheduler shares each CPU among its busy pollers.
+        lcores = "1@1" if procs == 1 else "%d@%d" % (proc_id, proc_id % 2)
         specs.append(ProcSpec("proc%d" % proc_id,
                               [binary] + eal_args(prefix, lcores, extra=extra)
                               + ["--", "-p", "3", "--num-procs=%d" % procs,
@@ -91,7 +93,9 @@ def symmetric(procs):
 
 def _client_server(server, client, prefix, clients):
     # Server: lcore 0 forwards, lcore 1 (same CPU) prints statistics, as
-    # upstream needs a second lcore for that. Clients: lcores 2.. on CPU 1.
+    # upstream needs a second lcore for that. Clients: lcores 2.. all on CPU 1,
+    # so from two clients on they share one CPU (the case upstream's pool ring
+    # cannot take: a client preempted inside a put stalls the others).
     specs = [ProcSpec("server", [server] + eal_args(prefix, "0@0,1@0", extra=["--proc-type=primary"])
                       + ["--", "-p", "3", "-n", str(clients)], role="server")]
     for n in range(clients):
@@ -141,10 +145,19 @@ def l2fwd():
     return Scenario("l2fwd", {"ours": ours, "upstream": upstream}, lcores_forwarding=2)
 
 
-FORWARDING = [symmetric(1), symmetric(2), client_server(1), client_server(2), l2fwd()]
+FORWARDING = [symmetric(1), symmetric(2), client_server(1), client_server(2), l2fwd(),
+              symmetric(4), symmetric(8), client_server(4), client_server(8)]
+
+# The default run, and the DPDK test plan's scale (1, 2, 4, 8 processes or
+# clients, plus the secondaries' start-up time) that --scale runs.
+DEFAULT = ["symmetric_mp_1p", "symmetric_mp_2p", "client_server_mp_1c", "client_server_mp_2c",
+           "l2fwd"]
+SCALE_COUNTS = (1, 2, 4, 8)
+SCALE = (["symmetric_mp_%dp" % n for n in SCALE_COUNTS]
+         + ["client_server_mp_%dc" % n for n in SCALE_COUNTS])
 
 
-def start(specs, log_dir, tag, ready_timeout=30.0):
+def start(specs, log_dir, tag, ready_timeout=60.0):
     """Starts the processes in order, each after the previous is ready."""
     procs = []
     for spec in specs:
@@ -276,11 +289,13 @@ class _ShownPrefix:
     name = "PREFIX"
 
 
-def command_lines(bins):
-    """The command of every process of every forwarding benchmark, for the docs."""
+def command_lines(bins, keys):
+    """The command of every process of the forwarding benchmarks `keys`, for the docs."""
     shown = Binaries(bins.build_dir)
     lines = []
     for sc in FORWARDING:
+        if sc.key not in keys:
+            continue
         for variant, builder in sc.builders.items():
             specs = builder(shown, _ShownPrefix())
             if not specs:

@@ -160,7 +160,8 @@ class PieceTest(unittest.TestCase):
         self.assertAlmostEqual(report.percentile([0.0, 10.0], 99), 9.9)
 
     def test_every_process_gets_no_pci_a_null_port_and_its_own_prefix(self):
-        lines = scenarios.command_lines(scenarios.Binaries("/nonexistent"))
+        lines = scenarios.command_lines(scenarios.Binaries("/nonexistent"),
+                                        [sc.key for sc in scenarios.FORWARDING])
         # Only what is installed: testpmd (package dpdk), none of ours.
         self.assertTrue(lines, "dpdk-testpmd is not installed")
         self.assertTrue(all(" testpmd " in line for line in lines), lines)
@@ -179,6 +180,76 @@ class PieceTest(unittest.TestCase):
         finally:
             Registry.cleanup()
 
+    def test_scale_processes_have_their_own_lcore_ids_on_both_cpus(self):
+        fake = scenarios.Binaries("/b")
+        fake.ours = lambda app, name=None: "/b/" + (name or app)
+        fake.upstream = lambda name: "/b/upstream_" + name
+        prefix = Prefix("unit")
+        try:
+            for key, cpus in (("symmetric_mp_8p", {"0", "1"}), ("client_server_mp_8c", {"0", "1"})):
+                sc = next(s for s in scenarios.FORWARDING if s.key == key)
+                lcores = [a.split("=", 1)[1] for spec in sc.builders["ours"](fake, prefix)
+                          for a in spec.argv if a.startswith("--lcores=")]
+                ids = [pair.split("@")[0] for arg in lcores for pair in arg.split(",")]
+                self.assertEqual(len(ids), len(set(ids)), (key, lcores))
+                self.assertEqual({pair.split("@")[1] for arg in lcores for pair in arg.split(",")}, cpus)
+                self.assertEqual(len(lcores), 8 if key.endswith("p") else 9)
+        finally:
+            Registry.cleanup()
+
+
+class ScaleTest(unittest.TestCase):
+    RUNS = ([run("symmetric_mp_%dp" % n, v, r, mpps=m * r) for r in (1, 2)
+             for n, mo, mu in ((2, 40.0, 40.0), (4, 38.0, 40.0), (8, 30.0, 30.0))
+             for v, m in (("ours", mo), ("upstream", mu))]
+            + [run("startup_mp_client", v, i, startup_ms=ms)
+               for i in range(1, 4) for v, ms in (("ours", 10.0 + i), ("upstream", 12.0 + i))])
+
+    def test_ours_against_ours_at_two_is_per_round_and_judged(self):
+        rows = report.scale_rows(self.RUNS, report.summarize(self.RUNS))
+        by_count = {r["count"]: r for r in rows}
+        self.assertIsNone(by_count[2]["vs2"])
+        self.assertAlmostEqual(by_count[4]["vs2"], 0.95)
+        self.assertEqual(by_count[4]["vs2_verdict"], "holds")
+        self.assertAlmostEqual(by_count[8]["vs2"], 0.75)
+        self.assertEqual(by_count[8]["vs2_verdict"], "misses")
+        self.assertAlmostEqual(by_count[4]["ratio"], 0.95)
+        self.assertEqual(by_count[4]["verdict"], "misses")
+
+    def test_a_shorter_start_up_holds_its_target(self):
+        summary = report.summarize(self.RUNS)
+        row = next(r for r in summary if r["benchmark"] == "startup_mp_client")
+        self.assertEqual(row["target"], "<= 1.00x upstream")
+        self.assertEqual(row["verdict"], "holds")
+        (start,) = report.startup_rows(self.RUNS)
+        self.assertEqual((start["ours"], start["upstream"]), (12.0, 14.0))
+        self.assertEqual(start["verdict"], "holds")
+        slower = [dict(r, startup_ms=r["startup_ms"] + 5) if "startup_ms" in r and r["variant"] == "ours"
+                  else r for r in self.RUNS]
+        self.assertEqual(report.startup_rows(slower)[0]["verdict"], "misses")
+        self.assertEqual(next(r for r in report.summarize(slower)
+                              if r["benchmark"] == "startup_mp_client")["verdict"], "misses")
+
+    def test_scale_block_of_one_release_is_replaced(self):
+        info = {"date": "d", "host_cpu": "c", "cpus": 2, "os": "o", "dpdk": "24.11.3", "kernel": "k",
+                "commit": "abc", "rounds": 2, "duration_s": 4, "load_before": 0.1, "load_after": 0.2,
+                "elapsed_s": 10, "command": "bench/run.py --scale"}
+        with tempfile.TemporaryDirectory() as docs:
+            with open(os.path.join(docs, "performance.rst"), "w") as f:
+                f.write("T\n=\n\n%s\nold\n%s\n%s\nold 22\n%s\ntail\n"
+                        % (report.scale_begin_marker("24.11"), report.scale_end_marker("24.11"),
+                           report.scale_begin_marker("22.11"), report.scale_end_marker("22.11")))
+            report.update_scale_docs(docs, docs, info, self.RUNS, report.summarize(self.RUNS), ["x: y"])
+            with open(os.path.join(docs, "performance.rst")) as f:
+                text = f.read()
+            self.assertNotIn("\nold\n", text)
+            self.assertIn("\nold 22\n", text)
+            self.assertIn("   * - 8\n     - 45.00\n     - 45.00", text)
+            self.assertIn("     - 0.75 (misses)", text)
+            self.assertIn("   * - mp_client", text)
+            root = ET.parse(os.path.join(docs, "perf_scale_24.11.svg")).getroot()
+            texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+            self.assertIn("mp_client", texts)
 
 
 @unittest.skipUnless(os.environ.get("MP_BUILD_ROOT"), "MP_BUILD_ROOT (the build folder) is not set")

@@ -2,9 +2,14 @@
 #pragma once
 // The server's fast path: packets go to the clients in turn, one each, in an
 // order that carries on from one burst to the next. Each client has a buffer;
-// a full buffer goes to the client's ring in one bulk enqueue, and a ring that
-// cannot take the whole buffer makes the server free it and count it as that
-// client's rx_drop (all or nothing, as upstream).
+// a full buffer goes to the client's ring in one bulk enqueue. A ring that
+// cannot take the whole buffer (its client is off the CPU: preempted by
+// another client sharing its CPU, or killed) passes the buffer to another
+// client's ring with room, first the one that took the last such buffer (most
+// likely the client running now). Only when no ring has room is the buffer
+// freed and counted as the first client's rx_drop. Clients that keep up see
+// plain round robin; with more clients than CPUs the running ones get the
+// traffic instead of the rings of those waiting for a time slice.
 //
 // The ring and the free are template parameters, so that this runs in unit
 // tests without DPDK, and inlines to direct calls in the server:
@@ -48,15 +53,24 @@ public:
     void flush(unsigned c) noexcept
     {
         Buffer& buffer = buffers_[c];
-        if (buffer.empty())
+        const unsigned n = buffer.count;
+        if (n == 0)
             return;
-        if (sink_.enqueue_bulk(c, buffer.data(), buffer.count) != 0) {
-            counters_[c].rx.add(buffer.count);
-        } else {
-            sink_.drop(buffer.data(), buffer.count);
-            counters_[c].rx_drop.add(buffer.count);
-        }
         buffer.count = 0;
+        if (sink_.enqueue_bulk(c, buffer.data(), n) != 0) {
+            counters_[c].rx.add(n);
+            return;
+        }
+        unsigned other = spill_;
+        for (unsigned tried = 0; tried < clients_; ++tried, other = other + 1 == clients_ ? 0 : other + 1) {
+            if (other != c && sink_.enqueue_bulk(other, buffer.data(), n) != 0) {
+                counters_[other].rx.add(n);
+                spill_ = other;
+                return;
+            }
+        }
+        sink_.drop(buffer.data(), n);
+        counters_[c].rx_drop.add(n);
     }
 
     void flush_all() noexcept
@@ -78,6 +92,7 @@ private:
     Sink sink_;
     unsigned clients_;
     unsigned next_ = 0;
+    unsigned spill_ = 0; // the client that took the last buffer of a full ring
     ClientCounters* counters_;
     std::array<Buffer, max_clients> buffers_{};
 };

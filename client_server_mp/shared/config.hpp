@@ -30,7 +30,8 @@ inline constexpr const char* config_name = "MProc_config";
 inline constexpr uint32_t config_magic = 0x43534d33; // "CSM3": layout version 3
 
 // Counted by the server for each client (one writer: the server's main lcore):
-// packets enqueued to its ring, packets freed because the ring was full, and
+// packets enqueued to its ring, packets meant for it freed because its ring
+// and every other client's were full, and
 // mbufs the client handed back through its return ring (return_rings.hpp).
 struct alignas(RTE_CACHE_LINE_SIZE) ClientCounters {
     mp::Counter rx;

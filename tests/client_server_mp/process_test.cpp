@@ -209,10 +209,6 @@ TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
     const auto screen = last_screen(out, 2);
     ASSERT_TRUE(screen) << out;
     expect_server_books_balance(*screen);
-    // Round-robin: the server offered each client every other packet.
-    const auto offered0 = screen->clients[0].rx + screen->clients[0].rx_drop;
-    const auto offered1 = screen->clients[1].rx + screen->clients[1].rx_drop;
-    EXPECT_LE(std::max(offered0, offered1) - std::min(offered0, offered1), 1U);
     // What the server put in each ring = what the client read + what is still there.
     EXPECT_EQ(screen->clients[0].rx, t0.rx + left_in_ring(out, 0));
     EXPECT_EQ(screen->clients[1].rx, t1.rx + left_in_ring(out, 1));

@@ -88,10 +88,12 @@ struct FakeSink {
     std::vector<unsigned>* room;
     std::vector<int*>* dropped;
     std::vector<unsigned>* enqueue_sizes;
+    std::vector<unsigned>* enqueue_clients;
 
     unsigned enqueue_bulk(unsigned client, int* const* pkts, unsigned n)
     {
         enqueue_sizes->push_back(n);
+        enqueue_clients->push_back(client);
         if ((*room)[client] < n)
             return 0;
         (*room)[client] -= n;
@@ -108,9 +110,10 @@ struct DistributorTest : ::testing::Test {
     std::vector<unsigned> room = std::vector<unsigned>(clients, 1000);
     std::vector<int*> dropped;
     std::vector<unsigned> enqueue_sizes;
+    std::vector<unsigned> enqueue_clients;
     ClientCounters counters[max_clients];
     RoundRobinDistributor<int, FakeSink, 4> distributor{
-        FakeSink{&rings, &room, &dropped, &enqueue_sizes}, clients, counters};
+        FakeSink{&rings, &room, &dropped, &enqueue_sizes, &enqueue_clients}, clients, counters};
 
     std::vector<int*> burst(unsigned first, unsigned n)
     {
@@ -157,18 +160,52 @@ TEST_F(DistributorTest, BufferGoesOutInOneBulkEnqueueWhenFull)
     EXPECT_EQ(enqueue_sizes.size(), 3U) << "empty buffers are not enqueued";
 }
 
-TEST_F(DistributorTest, FullRingDropsTheWholeBufferAndCountsIt)
+TEST_F(DistributorTest, FullRingPassesTheBufferToAClientWithRoom)
 {
     room[1] = 5; // takes one buffer of 4, refuses the next
     const auto pkts = burst(0, 24);
     distributor.distribute(pkts.data(), 24);
-    EXPECT_EQ(rings[1].size(), 4U);
+    EXPECT_TRUE(dropped.empty()) << "other rings had room";
+    ASSERT_EQ(rings[1].size(), 4U);
     EXPECT_EQ(counters[1].rx.get(), 4U);
-    EXPECT_EQ(counters[1].rx_drop.get(), 4U);
-    ASSERT_EQ(dropped.size(), 4U);
-    for (int* p : dropped)
-        EXPECT_EQ(index(p) % 3, 1) << "only client 1's packets are dropped";
-    EXPECT_EQ(counters[0].rx.get() + counters[2].rx.get(), 16U);
+    EXPECT_EQ(counters[1].rx_drop.get(), 0U);
+    // Client 1's second buffer (packets 13, 16, 19, 22) went whole to client 0.
+    ASSERT_EQ(rings[0].size(), 12U);
+    EXPECT_EQ(counters[0].rx.get(), 12U);
+    const std::vector<int*> passed(rings[0].begin() + 8, rings[0].end());
+    EXPECT_EQ(passed, (std::vector<int*>{&packets[13], &packets[16], &packets[19], &packets[22]}));
+    EXPECT_EQ(counters[2].rx.get(), 8U);
+    for (unsigned c = 0; c < clients; ++c)
+        EXPECT_EQ(rings[c].size(), counters[c].rx.get()) << "rx counts what went into the ring";
+}
+
+TEST_F(DistributorTest, APassedBufferGoesFirstToTheClientThatTookTheLastOne)
+{
+    room[0] = 0;
+    room[2] = 0; // only client 1 runs
+    const auto pkts = burst(0, 12);
+    distributor.distribute(pkts.data(), 12); // one buffer each: 0's, 1's, 2's
+    // Client 0's buffer: 0 refuses, 1 takes. Client 1's: 1. Client 2's: 2
+    // refuses, then 1 at once (it took the last one), not 0 next in turn.
+    EXPECT_EQ(enqueue_clients, (std::vector<unsigned>{0, 1, 1, 2, 1}));
+    EXPECT_EQ(rings[1].size(), 12U);
+    EXPECT_EQ(counters[1].rx.get(), 12U);
+    EXPECT_TRUE(dropped.empty());
+}
+
+TEST_F(DistributorTest, BufferIsDroppedAndCountedOnlyWhenNoRingHasRoom)
+{
+    room = {4, 4, 4}; // one buffer each, then every ring is full
+    const auto pkts = burst(0, 24);
+    distributor.distribute(pkts.data(), 24);
+    ASSERT_EQ(dropped.size(), 12U);
+    for (unsigned c = 0; c < clients; ++c) {
+        EXPECT_EQ(counters[c].rx.get(), 4U) << "client " << c;
+        EXPECT_EQ(counters[c].rx_drop.get(), 4U) << "client " << c;
+    }
+    // A dropped buffer is counted against the client it was filled for.
+    for (std::size_t k = 0; k < dropped.size(); ++k)
+        EXPECT_EQ(index(dropped[k]) % 3, static_cast<int>(k / 4)) << "drop " << k;
     // Every packet is accounted for: sent, dropped or buffered.
     unsigned total = 0;
     for (unsigned c = 0; c < clients; ++c)
