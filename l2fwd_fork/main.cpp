@@ -15,6 +15,7 @@ int run(int argc, char** argv)
     const auto command_line = l2fwd_fork::CommandLine::capture(argc, argv);
     std::optional<mp::Watchdog> exit_watchdog; // first: it bounds ~Eal too
     mp::Eal eal(argc, argv);
+    const mp::PacketCapture capture(eal);
     const l2fwd_fork::Options options = mp::parse_or_show_usage(l2fwd_fork::usage_text, [&] {
         return l2fwd_fork::parse_options(eal.app_args(), RTE_MAX_LCORE - 1);
     });

@@ -162,6 +162,7 @@ int run(int argc, char** argv)
             "no mp_server is running with --file-prefix=%s: start the server first "
             "(mp_client runs as a secondary process only)",
             eal.file_prefix().c_str()));
+    const mp::PacketCapture capture(eal);
     const ClientOptions options =
         mp::parse_or_show_usage(client_usage, [&] {
             return parse_client_options(eal.app_args());

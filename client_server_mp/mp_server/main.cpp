@@ -197,6 +197,7 @@ int run(int argc, char** argv)
     if (!eal.primary())
         throw mp::StartupError("mp_server creates the shared objects and must be the primary "
                                "process: do not pass --proc-type=secondary");
+    const mp::PacketCapture capture(eal);
     const ServerOptions options =
         mp::parse_or_show_usage(server_usage, [&] {
             return parse_server_options(eal.app_args());
