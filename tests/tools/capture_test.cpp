@@ -278,6 +278,25 @@ bool tools_installed()
     return !dpdk_tool("dpdk-testpmd").empty() && !dpdk_tool("dpdk-dumpcap").empty();
 }
 
+// Runs dumpcap with `stop`, lets testpmd send once capture is on, and returns
+// what dumpcap wrote (all testpmd's packets) when the stop condition ended it.
+std::optional<Capture> capture_while_sending(const DpdkPrefix& prefix, MemifPeer& peer,
+                                             std::vector<std::string> stop)
+{
+    Dumpcap dumpcap(prefix, std::move(stop));
+    if (!dumpcap.capturing() || !peer.send()) {
+        ADD_FAILURE() << "no capture started or nothing sent:\n"
+                      << dumpcap.output() << "\ntestpmd:\n" << peer.output();
+        return std::nullopt;
+    }
+    auto capture = dumpcap.finish();
+    if (capture)
+        expect_testpmd_packets(*capture);
+    else
+        ADD_FAILURE() << "dumpcap failed:\n" << dumpcap.output();
+    return capture;
+}
+
 } // namespace
 
 // Two symmetric_mp processes, one queue each: 32 packets into each queue of
@@ -306,20 +325,14 @@ TEST(Capture, SymmetricMpPacketsThatCrossedAreCaptured)
     // 32 in and 32 out, per port and process that captures.
     const unsigned captured_procs = secondaries_serve ? 2 : 1;
     const unsigned expected = 32 * 4 * captured_procs;
-    {
-        Dumpcap dumpcap(prefix, {"-c", std::to_string(expected)});
-        ASSERT_TRUE(dumpcap.capturing()) << dumpcap.output();
-        ASSERT_TRUE(peer.send()) << peer.output();
-        EXPECT_TRUE(peer.received(64)) << peer.output();
-        const auto capture = dumpcap.finish();
-        ASSERT_TRUE(capture) << dumpcap.output();
-        EXPECT_EQ(capture->packets.size(), expected);
-        expect_testpmd_packets(*capture);
-        for (uint32_t queue = 0; queue < 2; ++queue) {
-            const std::size_t each = queue < captured_procs ? 64 : 0;
-            EXPECT_EQ(count(*capture, Direction::in, queue), each) << "queue " << queue;
-            EXPECT_EQ(count(*capture, Direction::out, queue), each) << "queue " << queue;
-        }
+    const auto capture = capture_while_sending(prefix, peer, {"-c", std::to_string(expected)});
+    ASSERT_TRUE(capture);
+    EXPECT_TRUE(peer.received(64)) << peer.output();
+    EXPECT_EQ(capture->packets.size(), expected);
+    for (uint32_t queue = 0; queue < 2; ++queue) {
+        const std::size_t each = queue < captured_procs ? 64 : 0;
+        EXPECT_EQ(count(*capture, Direction::in, queue), each) << "queue " << queue;
+        EXPECT_EQ(count(*capture, Direction::out, queue), each) << "queue " << queue;
     }
     ASSERT_TRUE(peer.stop());
     EXPECT_TRUE(stops_on(p1, SIGINT, 30s));
@@ -344,17 +357,11 @@ TEST(Capture, MpServerPacketsThatCrossedAreCaptured)
     std::this_thread::sleep_for(2s);
 
     const unsigned expected = secondaries_serve ? 128 : 64;
-    {
-        Dumpcap dumpcap(prefix, {"-c", std::to_string(expected)});
-        ASSERT_TRUE(dumpcap.capturing()) << dumpcap.output();
-        ASSERT_TRUE(peer.send()) << peer.output();
-        const auto capture = dumpcap.finish();
-        ASSERT_TRUE(capture) << dumpcap.output();
-        EXPECT_EQ(capture->packets.size(), expected);
-        expect_testpmd_packets(*capture);
-        EXPECT_EQ(count(*capture, Direction::in, 0), 64U);
-        EXPECT_EQ(count(*capture, Direction::out, 0), secondaries_serve ? 64U : 0U);
-    }
+    const auto capture = capture_while_sending(prefix, peer, {"-c", std::to_string(expected)});
+    ASSERT_TRUE(capture);
+    EXPECT_EQ(capture->packets.size(), expected);
+    EXPECT_EQ(count(*capture, Direction::in, 0), 64U);
+    EXPECT_EQ(count(*capture, Direction::out, 0), secondaries_serve ? 64U : 0U);
     ASSERT_TRUE(peer.stop());
     EXPECT_TRUE(stops_on(client, SIGINT, 30s));
     EXPECT_TRUE(stops_on(server, SIGINT, 30s));
@@ -379,16 +386,10 @@ TEST(Capture, L2fwdForkSlavesAreCapturedWhereDpdkForwardsTheRequest)
     std::vector<std::string> stop = {"-a", "duration:5"};
     if (secondaries_serve)
         stop = {"-c", "128"};
-    {
-        Dumpcap dumpcap(prefix, stop);
-        ASSERT_TRUE(dumpcap.capturing()) << dumpcap.output();
-        ASSERT_TRUE(peer.send()) << peer.output();
-        const auto capture = dumpcap.finish();
-        ASSERT_TRUE(capture) << dumpcap.output();
-        expect_testpmd_packets(*capture);
-        EXPECT_EQ(count(*capture, Direction::in, 0), secondaries_serve ? 64U : 0U);
-        EXPECT_EQ(count(*capture, Direction::out, 0), secondaries_serve ? 64U : 0U);
-    }
+    const auto capture = capture_while_sending(prefix, peer, stop);
+    ASSERT_TRUE(capture);
+    EXPECT_EQ(count(*capture, Direction::in, 0), secondaries_serve ? 64U : 0U);
+    EXPECT_EQ(count(*capture, Direction::out, 0), secondaries_serve ? 64U : 0U);
     ASSERT_TRUE(peer.stop());
     EXPECT_TRUE(stops_on(master, SIGINT, 30s));
 }
