@@ -90,13 +90,13 @@ TEST_P(Inspect, ProcInfoAndTelemetryNameThePrimarysObjects)
     ASSERT_TRUE(run_tool(info("--show-ring"), out));
     EXPECT_TRUE(names(out, program.rings));
     ASSERT_TRUE(run_tool(info("--stats"), out));
-    if (program.ports)
-        EXPECT_TRUE(names(out, {"NIC statistics for port 0", "NIC statistics for port 1"}));
+    EXPECT_TRUE(names(out, program.ports ? std::vector<std::string>{"NIC statistics for port 0",
+                                                                    "NIC statistics for port 1"}
+                                         : std::vector<std::string>{"NIC statistics for port 0"}));
 
     ASSERT_TRUE(run_tool({telemetry, "-f", prefix.name()}, out, "/ethdev/list\n/mempool/list\n"));
     EXPECT_TRUE(names(out, program.pools));
-    if (program.ports)
-        EXPECT_NE(out.find("\"/ethdev/list\": [0, 1]"), std::string::npos) << out;
+    EXPECT_TRUE(names(out, {program.ports ? "\"/ethdev/list\": [0, 1]" : "\"/ethdev/list\": [0]"}));
 
     // The program went on through all of it.
     EXPECT_TRUE(primary.running()) << primary.output();
