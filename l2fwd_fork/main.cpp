@@ -20,6 +20,7 @@ int run(int argc, char** argv)
                            });
     std::optional<mp::Watchdog> exit_watchdog; // first: it bounds ~Eal too
     mp::Eal eal(argc, argv);
+    const mp::PacketCapture capture(eal);
     if (options.slave)
         return l2fwd_fork::run_slave(eal, *options.slave);
     if (!eal.primary())

@@ -255,6 +255,7 @@ int run(int argc, char** argv)
                           mp::held_lock_hint);
     // A restarted process attaches on purpose to the memory a dead primary left.
     mp::Eal eal(argc, argv, {.require_live_primary = false});
+    const mp::PacketCapture capture(eal);
     if (rte_eth_dev_count_avail() == 0)
         throw mp::StartupError("no Ethernet ports: bind NIC ports to a DPDK driver or give "
                                "virtual devices (--vdev=net_null0 --vdev=net_null1)");

@@ -131,6 +131,7 @@ int run(int argc, char** argv)
             "no mp_server is running with --file-prefix=%s: start the server first "
             "(mp_client runs as a secondary process only)",
             eal.file_prefix().c_str()));
+    const mp::PacketCapture capture(eal);
     const unsigned client = options.client_id;
 
     auto info = mp::Memzone<PortInfo>::lookup(port_info_name);

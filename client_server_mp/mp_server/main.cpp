@@ -199,6 +199,7 @@ int run(int argc, char** argv)
     if (!eal.primary())
         throw mp::StartupError("mp_server creates the shared objects and must be the primary "
                                "process: do not pass --proc-type=secondary");
+    const mp::PacketCapture capture(eal);
     const std::vector<uint16_t> ports = mp::ports_from_mask(options.portmask);
     const unsigned num_clients = options.num_clients;
 

@@ -4,6 +4,7 @@
 #include "app.hpp"
 #include "args.hpp"
 #include "burst.hpp"
+#include "capture.hpp"
 #include "claim.hpp"
 #include "counter.hpp"
 #include "dpdk_internals.hpp"

@@ -131,6 +131,8 @@ public:
     // For a primary whose shared objects must outlive it (symmetric_mp: the other
     // processes keep forwarding, and a restarted one attaches to the same memory).
     void keep_shared_state_at_exit() noexcept { cleanup_at_exit_ = false; }
+    // Whether a primary frees its shared memory at exit (rte_eal_cleanup()).
+    bool cleans_up_at_exit() const noexcept { return primary_ && cleanup_at_exit_; }
 
     // Removes what secondary process `pid`, which ended without rte_eal_cleanup()
     // (killed), left in this process's runtime folder: its request socket and
