@@ -29,6 +29,10 @@ namespace {
 // Up to this many packets per ring read (the ring holds 127).
 constexpr unsigned read_burst = 64;
 constexpr uint16_t tx_burst = 32;
+// Under load the TSC is read for the server check once per this many ring
+// reads (a power of two), not on every one.
+constexpr unsigned reads_per_clock_check = 1024;
+static_assert((reads_per_clock_check & (reads_per_clock_check - 1)) == 0);
 
 // Sends on the client's own TX queue; the PMD frees the packets it sent (or
 // will free them later) into our per-lcore cache, and we free what it refused.
@@ -187,7 +191,7 @@ int run(int argc, char** argv)
         }
         give_back();
         // Once a second (and only then), look whether the server still runs.
-        if ((n == 0 || (++loops & 1023) == 0) && rte_rdtsc() >= next_check) {
+        if ((n == 0 || (++loops & (reads_per_clock_check - 1)) == 0) && rte_rdtsc() >= next_check) {
             next_check += second;
             if (rte_eal_primary_proc_alive(nullptr) == 0) {
                 server_gone = true;

@@ -84,7 +84,6 @@ public:
     unsigned next_client() const noexcept { return next_; }
     // Packets waiting in client `c`'s buffer.
     unsigned buffered(unsigned c) const noexcept { return buffers_[c].count; }
-    Sink& sink() noexcept { return sink_; }
 
 private:
     using Buffer = mp::Burst<BufferSize, T>;

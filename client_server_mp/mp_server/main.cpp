@@ -54,12 +54,11 @@ unsigned pool_size(unsigned ports, unsigned clients)
 
 // The distributor's way out: the clients' rings, and freeing what they refuse.
 struct RingSink {
-    std::array<rte_ring*, max_clients> rings{};
+    std::array<mp::Ring<rte_mbuf>, max_clients> rings{};
 
     unsigned enqueue_bulk(unsigned client, rte_mbuf* const* pkts, unsigned n) noexcept
     {
-        return rte_ring_sp_enqueue_bulk(rings[client], reinterpret_cast<void* const*>(pkts), n,
-                                        nullptr);
+        return rings[client].enqueue_bulk(pkts, n);
     }
     void drop(rte_mbuf* const* pkts, unsigned n) noexcept
     {
@@ -70,11 +69,10 @@ struct RingSink {
 using Distributor = RoundRobinDistributor<rte_mbuf, RingSink, read_burst>;
 using Refiller = MbufRefiller<rte_mbuf, mp::LcoreCache<rte_mbuf>>;
 
-// The counters to show; reachable from the telemetry callback, which has no
-// user pointer in 22.11.
+// The counters to show, on the screen and through telemetry.
 struct StatsSource {
     const PortInfo* info = nullptr;
-    Config* config = nullptr;
+    const Config* config = nullptr;
     std::vector<std::string> macs;
 
     StatsSnapshot snapshot() const
@@ -88,11 +86,10 @@ struct StatsSource {
         std::fflush(stdout);
     }
 };
-StatsSource stats_source;
 
-int telemetry_stats(const char*, const char*, rte_tel_data* data)
+int telemetry_reply(const StatsSource& source, rte_tel_data* data)
 {
-    const StatsSnapshot snap = stats_source.snapshot();
+    const StatsSnapshot snap = source.snapshot();
     rte_tel_data_start_dict(data);
     for (const PortRow& port : snap.ports) {
         const std::string base = "port_" + std::to_string(port.id) + "_";
@@ -105,7 +102,7 @@ int telemetry_stats(const char*, const char*, rte_tel_data* data)
         mp::telemetry_add(data, (base + "rx").c_str(), snap.clients[c].rx);
         mp::telemetry_add(data, (base + "rx_drop").c_str(), snap.clients[c].rx_drop);
         mp::telemetry_add(data, (base + "returned").c_str(),
-                                  stats_source.config->clients[c].returned.get());
+                          source.config->clients[c].returned.get());
         mp::telemetry_add(data, (base + "tx").c_str(), snap.clients[c].tx);
         mp::telemetry_add(data, (base + "tx_drop").c_str(), snap.clients[c].tx_drop);
     }
@@ -114,27 +111,35 @@ int telemetry_stats(const char*, const char*, rte_tel_data* data)
 
 // A second lcore, when given, shows the statistics so that the main lcore does
 // nothing but forward.
-std::atomic<bool> stop_display{false};
+struct StatsDisplay {
+    const StatsSource* source = nullptr;
+    std::atomic<bool> stop{false};
+};
 
-int display_lcore(void*)
+constexpr auto display_period = std::chrono::seconds(1);
+constexpr auto display_poll = std::chrono::milliseconds(50); // how soon it sees `stop`
+
+int display_lcore(void* arg)
 {
+    const StatsDisplay& display = *static_cast<const StatsDisplay*>(arg);
     std::printf("Core %u displaying statistics\n", rte_lcore_id());
-    auto next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    while (!stop_display.load(std::memory_order_relaxed)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto next = std::chrono::steady_clock::now() + display_period;
+    while (!display.stop.load(std::memory_order_relaxed)) {
+        std::this_thread::sleep_for(display_poll);
         if (std::chrono::steady_clock::now() >= next) {
-            stats_source.show(true);
-            next += std::chrono::seconds(1);
+            display.source->show(true);
+            next += display_period;
         }
     }
     return 0;
 }
 
 // Reads the ports in turn until Ctrl-C, topping up its mbuf cache (`cache`,
-// from which RX allocates) from the clients' return rings before each round. With no second lcore, shows the
-// statistics itself once a second (one TSC read per round of ports).
+// from which RX allocates) from the clients' return rings before each round.
+// Given `stats` (no second lcore), shows them itself once a second (one TSC
+// read per round of ports).
 void forward(PortInfo& info, Distributor& distributor, Refiller& refill,
-             const mp::LcoreCache<rte_mbuf>& cache, bool show_stats)
+             const mp::LcoreCache<rte_mbuf>& cache, const StatsSource* stats)
 {
     const unsigned num_ports = info.num_ports;
     std::array<uint16_t, RTE_MAX_ETHPORTS> ids{};
@@ -161,8 +166,8 @@ void forward(PortInfo& info, Distributor& distributor, Refiller& refill,
         // may wait for a full buffer.
         if (round < full_round)
             distributor.flush_all();
-        if (show_stats && rte_rdtsc() >= next_display) {
-            stats_source.show(true);
+        if (stats != nullptr && rte_rdtsc() >= next_display) {
+            stats->show(true);
             next_display += second;
         }
     }
@@ -187,6 +192,92 @@ unsigned live_clients(const Config& config)
     return live;
 }
 
+// What the server makes for its clients: freed at exit, unless clients still
+// run (they would crash on freed memory).
+struct SharedObjects {
+    mp::Memzone<PortInfo>::Owner info;
+    mp::Memzone<Config>::Owner config;
+    mp::PktmbufPool::Owner pool;
+    std::vector<mp::Ring<rte_mbuf>::Owner> rings;        // per client: its packets
+    std::vector<mp::Ring<rte_mbuf>::Owner> return_rings; // and the mbufs it hands back
+
+    static SharedObjects create(const std::vector<uint16_t>& ports, unsigned num_clients)
+    {
+        SharedObjects shared;
+        shared.info = mp::Memzone<PortInfo>::reserve(port_info_name);
+        shared.info->num_ports = static_cast<uint16_t>(ports.size());
+        for (std::size_t j = 0; j < ports.size(); ++j)
+            shared.info->id[j] = ports[j];
+        shared.config = mp::Memzone<Config>::reserve(config_name);
+        shared.config->num_clients = num_clients;
+        shared.config->server_pid = getpid();
+        shared.config->magic = config_magic;
+
+        const unsigned mbufs = pool_size(shared.info->num_ports, num_clients);
+        std::printf("Creating mbuf pool '%s' [%u mbufs, %s driver] ...\n", pktmbuf_pool_name,
+                    mbufs, pool_driver);
+        shared.pool =
+            mp::PktmbufPool::create(pktmbuf_pool_name, mbufs, mbuf_cache_size, pool_driver);
+        for (unsigned c = 0; c < num_clients; ++c) {
+            shared.rings.push_back(mp::Ring<rte_mbuf>::create(
+                client_ring_name(c), client_ring_size, RING_F_SP_ENQ | RING_F_SC_DEQ));
+            shared.return_rings.push_back(mp::Ring<rte_mbuf>::create(
+                return_ring_name(c), return_ring_slots, RING_F_SP_ENQ | RING_F_SC_DEQ));
+        }
+        return shared;
+    }
+
+    void keep_at_exit()
+    {
+        for (auto& ring : rings)
+            (void)ring.release();
+        for (auto& ring : return_rings)
+            (void)ring.release();
+        (void)pool.release();
+        (void)config.release();
+        (void)info.release();
+    }
+
+    // Every mbuf not in the pool (or a cache) must be in a ring once every
+    // client has stopped (they flush theirs at Ctrl-C). What is not was lost by
+    // a client that was killed (docs/client_server_mp.rst).
+    void print_accounting() const
+    {
+        unsigned in_rings = 0;
+        for (std::size_t c = 0; c < rings.size(); ++c)
+            in_rings += rings[c].count() + return_rings[c].count();
+        const unsigned in_use = pool.in_use();
+        std::printf("Mbuf pool: %u mbufs, %u in use, %u of them in the rings, %d unaccounted "
+                    "for\n",
+                    pool.size(), in_use, in_rings,
+                    static_cast<int>(in_use) - static_cast<int>(in_rings));
+    }
+};
+
+void setup_ports(const std::vector<uint16_t>& ports, unsigned num_clients, rte_mempool* pool)
+{
+    mp::PortSetup setup;
+    setup.rx_queues = 1;
+    setup.tx_queues = static_cast<uint16_t>(num_clients); // client N sends on queue N
+    setup.rx_descriptors = rx_descriptors;
+    setup.tx_descriptors = tx_descriptors;
+    for (uint16_t port : ports)
+        mp::setup_port(port, pool, setup);
+    mp::wait_for_links(ports);
+}
+
+void print_final_statistics(const StatsSource& stats, const SharedObjects& shared)
+{
+    std::printf("\nmp_server stopping (%s); final statistics:\n",
+                strsignal(mp::QuitFlag::signal_number()));
+    stats.show(false);
+    for (std::size_t c = 0; c < shared.rings.size(); ++c)
+        std::printf("Client %zu: %u packets left in its ring\n", c, shared.rings[c].count());
+    for (std::size_t c = 0; c < shared.rings.size(); ++c)
+        std::printf("Return ring of client %zu: %lu mbufs handed back\n", c,
+                    static_cast<unsigned long>(shared.config->clients[c].returned.get()));
+}
+
 int run(int argc, char** argv)
 {
     // Freeing the shared objects at exit may wait for a DPDK lock that a killed
@@ -203,104 +294,50 @@ int run(int argc, char** argv)
     const std::vector<uint16_t> ports = mp::ports_from_mask(options.portmask);
     const unsigned num_clients = options.num_clients;
 
-    auto info = mp::Memzone<PortInfo>::reserve(port_info_name);
-    info->num_ports = static_cast<uint16_t>(ports.size());
-    for (std::size_t j = 0; j < ports.size(); ++j)
-        info->id[j] = ports[j];
-
-    auto config = mp::Memzone<Config>::reserve(config_name);
-    config->num_clients = num_clients;
-    config->server_pid = getpid();
-    config->magic = config_magic;
-
-    const unsigned mbufs = pool_size(info->num_ports, num_clients);
-    std::printf("Creating mbuf pool '%s' [%u mbufs, %s driver] ...\n", pktmbuf_pool_name, mbufs,
-                pool_driver);
-    auto pool = mp::PktmbufPool::create(pktmbuf_pool_name, mbufs, mbuf_cache_size, pool_driver);
+    SharedObjects shared = SharedObjects::create(ports, num_clients);
     // Our lcore ids are taken: a client on one of them would share our caches.
-    const mp::ProcessClaims<rte_mbuf> claims(nullptr, config->lcore_owner, mp::enabled_lcores(),
-                                             pool, "mbufs");
-
-    // Per client: its RX ring, and the ring it hands freed mbufs back through.
-    std::vector<mp::Ring<rte_mbuf>::Owner> rings, return_rings;
+    const mp::ProcessClaims<rte_mbuf> claims(nullptr, shared.config->lcore_owner,
+                                             mp::enabled_lcores(), shared.pool, "mbufs");
     RingSink sink;
-    const mp::LcoreCache<rte_mbuf> cache(pool, rte_lcore_id());
-    Refiller refill(cache, config->clients);
+    const mp::LcoreCache<rte_mbuf> cache(shared.pool, rte_lcore_id());
+    Refiller refill(cache, shared.config->clients);
     for (unsigned c = 0; c < num_clients; ++c) {
-        rings.push_back(mp::Ring<rte_mbuf>::create(client_ring_name(c), client_ring_size,
-                                                   RING_F_SP_ENQ | RING_F_SC_DEQ));
-        sink.rings[c] = rings.back().native();
-        return_rings.push_back(mp::Ring<rte_mbuf>::create(
-            return_ring_name(c), return_ring_slots, RING_F_SP_ENQ | RING_F_SC_DEQ));
-        refill.add_ring(mp::Ring<rte_mbuf>(return_rings.back().native()));
+        sink.rings[c] = mp::Ring<rte_mbuf>(shared.rings[c].native());
+        refill.add_ring(mp::Ring<rte_mbuf>(shared.return_rings[c].native()));
     }
+    setup_ports(ports, num_clients, shared.pool.native());
 
-    mp::PortSetup setup;
-    setup.rx_queues = 1;
-    setup.tx_queues = static_cast<uint16_t>(num_clients); // client N sends on queue N
-    setup.rx_descriptors = rx_descriptors;
-    setup.tx_descriptors = tx_descriptors;
+    // Read by the telemetry thread until exit.
+    static StatsSource stats;
+    stats = {shared.info.get(), shared.config.get(), {}};
     for (uint16_t port : ports)
-        mp::setup_port(port, pool.native(), setup);
-    mp::wait_for_links(ports);
-
-    stats_source.info = info.get();
-    stats_source.config = config.get();
-    for (uint16_t port : ports)
-        stats_source.macs.push_back(mac_text(port));
-    mp::register_telemetry("/mp_server/stats", telemetry_stats,
-                           "mp_server port and client counters. Takes no parameters");
-
-    Distributor distributor(sink, num_clients, config->clients);
+        stats.macs.push_back(mac_text(port));
+    mp::register_telemetry<&telemetry_reply>("/mp_server/stats", stats,
+                                             "mp_server port and client counters. Takes no "
+                                             "parameters");
+    Distributor distributor(sink, num_clients, shared.config->clients);
     eal.mark_ready();
 
     const std::vector<unsigned> workers = mp::worker_lcores();
-    const bool display_on_worker = !workers.empty();
-    if (display_on_worker)
-        mp::check(rte_eal_remote_launch(display_lcore, nullptr, workers.front()),
+    StatsDisplay display{&stats};
+    if (!workers.empty())
+        mp::check(rte_eal_remote_launch(display_lcore, &display, workers.front()),
                   "cannot start the statistics lcore");
-
-    forward(*info, distributor, refill, cache, !display_on_worker);
+    forward(*shared.info, distributor, refill, cache, workers.empty() ? &stats : nullptr);
     exit_watchdog.emplace("mp_server", "exit", mp::default_exit_limit, mp::held_lock_exit_hint);
-
-    if (display_on_worker) {
-        stop_display.store(true);
+    if (!workers.empty()) {
+        display.stop.store(true);
         rte_eal_wait_lcore(workers.front());
     }
-    std::printf("\nmp_server stopping (%s); final statistics:\n",
-                strsignal(mp::QuitFlag::signal_number()));
-    stats_source.show(false);
-    for (unsigned c = 0; c < num_clients; ++c)
-        std::printf("Client %u: %u packets left in its ring\n", c, rings[c].count());
-    for (unsigned c = 0; c < num_clients; ++c)
-        std::printf("Return ring of client %u: %lu mbufs handed back\n", c,
-                    static_cast<unsigned long>(config->clients[c].returned.get()));
+    print_final_statistics(stats, shared);
 
-    if (const unsigned live = live_clients(*config); live != 0) {
-        // Freeing the pool and rings, or closing the ports, under running
-        // clients would crash them: leave everything to the clients' exit.
+    if (const unsigned live = live_clients(*shared.config); live != 0) {
         std::printf("%u client%s still running: leaving the ports and shared objects in place\n",
                     live, live == 1 ? "" : "s");
         eal.keep_shared_state_at_exit();
-        for (auto& ring : rings)
-            (void)ring.release();
-        for (auto& ring : return_rings)
-            (void)ring.release();
-        (void)pool.release();
-        (void)config.release();
-        (void)info.release();
+        shared.keep_at_exit();
     } else {
-        // Every mbuf not in the pool (or a cache) must be in a ring now: the
-        // clients flushed theirs at Ctrl-C. What is not was lost by a client
-        // that was killed (at most a few hundred per kill, docs/client_server_mp.rst).
-        unsigned in_rings = 0;
-        for (unsigned c = 0; c < num_clients; ++c)
-            in_rings += rings[c].count() + return_rings[c].count();
-        const unsigned in_use = pool.in_use();
-        std::printf("Mbuf pool: %u mbufs, %u in use, %u of them in the rings, %d unaccounted "
-                    "for\n",
-                    pool.size(), in_use, in_rings,
-                    static_cast<int>(in_use) - static_cast<int>(in_rings));
+        shared.print_accounting();
         mp::PortsGuard close_ports(ports);
     }
     return EXIT_SUCCESS;
