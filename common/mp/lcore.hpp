@@ -27,12 +27,8 @@ inline std::vector<unsigned> enabled_lcores()
 // The worker lcores of this process (every enabled lcore but the main one), in order.
 inline std::vector<unsigned> worker_lcores()
 {
-    std::vector<unsigned> lcores;
-    unsigned lcore = 0;
-    RTE_LCORE_FOREACH_WORKER(lcore)
-    {
-        lcores.push_back(lcore);
-    }
+    std::vector<unsigned> lcores = enabled_lcores();
+    std::erase(lcores, rte_get_main_lcore());
     return lcores;
 }
 
