@@ -73,7 +73,7 @@ public:
                                                         max_pkt_burst);
                 if (nb_rx == 0)
                     continue;
-                add(shared_.port_stats[path.rx_port].rx, nb_rx);
+                shared_.port_stats[path.rx_port].rx.add(nb_rx);
                 const rte_ether_addr& tx_mac = shared_.port_mac[path.tx_port];
                 for (uint16_t j = 0; j < nb_rx; ++j) {
                     rte_mbuf* m = burst[j];
@@ -105,9 +105,9 @@ private:
         const uint16_t n = path.pending.count;
         const uint16_t dropped = mp::tx_flush(path.tx_port, 0, path.pending);
         PortStatistics& stats = shared_.port_stats[path.tx_port];
-        add(stats.tx, n - dropped);
+        stats.tx.add(n - dropped);
         if (dropped != 0)
-            add(stats.dropped, dropped);
+            stats.dropped.add(dropped);
     }
 
     void drain() noexcept

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
 // Starting one slave process and waiting for its end, from a worker lcore of
-// the master (the seed's "function launched on each pinned thread").
+// the master (the upstream guide's "function launched on each pinned thread").
 //
 // The worker lcore's thread forks; the child at once asks to be killed when
 // that thread goes (PR_SET_PDEATHSIG: the lcore threads live as long as the
 // master, so a dead master leaves no slave behind) and execs this program (the
-// very file the master runs: ProgramFile) as a secondary process. The thread then waits for the child to end and records
-// how and when, which is the master's exit notification; the master reaps the
-// child afterwards (see run_slave_process).
+// very file the master runs: ProgramFile) as a secondary process. The thread
+// then waits for the child to end and records how and when, which is the
+// master's exit notification; the master's reaper thread (reaper.hpp) reaps
+// the child afterwards.
 
 #include <atomic>
 #include <cerrno>

@@ -149,12 +149,12 @@ int stats_command(const char*, const char*, rte_tel_data* data)
         rte_tel_data* entry = rte_tel_data_alloc();
         if (entry == nullptr)
             return -1;
-        mp::telemetry_dict(entry, {{"tx", stats.tx.load()},
-                                   {"rx", stats.rx.load()},
-                                   {"dropped", stats.dropped.load()}});
-        total_tx += stats.tx.load();
-        total_rx += stats.rx.load();
-        total_dropped += stats.dropped.load();
+        mp::telemetry_dict(entry, {{"tx", stats.tx.get()},
+                                   {"rx", stats.rx.get()},
+                                   {"dropped", stats.dropped.get()}});
+        total_tx += stats.tx.get();
+        total_rx += stats.rx.get();
+        total_dropped += stats.dropped.get();
         const std::string name = "port" + std::to_string(port);
         rte_tel_data_add_dict_container(data, name.c_str(), entry, 0);
     }

@@ -18,6 +18,8 @@
 #include <rte_ether.h>
 #include <rte_lcore.h>
 
+#include <mp/counter.hpp>
+
 #include "doorbell.hpp"
 #include "options.hpp"
 
@@ -85,17 +87,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) SlaveRecord {
 // update one port do not share a cache line: the port's receiver counts rx, the
 // slave transmitting on it (the receiver of its pair) counts tx and dropped.
 struct PortStatistics {
-    alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint64_t> rx;
-    alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint64_t> tx;
-    std::atomic<uint64_t> dropped;
+    alignas(RTE_CACHE_LINE_SIZE) mp::Counter rx;
+    alignas(RTE_CACHE_LINE_SIZE) mp::Counter tx;
+    mp::Counter dropped;
 };
-
-// Adds to a counter that only the calling process writes: a plain load and
-// store, no locked instruction on the fast path.
-inline void add(std::atomic<uint64_t>& counter, uint64_t n) noexcept
-{
-    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
 
 struct SharedState {
     SharedHeader header; // first: see shared_magic

@@ -509,11 +509,11 @@ TEST(SlaveCommand, PinnedAndFloatingLcoreMappings)
 TEST(Stats, UpstreamL2fwdLayout)
 {
     auto shared = std::make_unique<SharedState>();
-    shared->port_stats[0].tx = 10;
-    shared->port_stats[0].rx = 20;
-    shared->port_stats[0].dropped = 1;
-    shared->port_stats[1].tx = 20;
-    shared->port_stats[1].rx = 11;
+    shared->port_stats[0].tx.add(10);
+    shared->port_stats[0].rx.add(20);
+    shared->port_stats[0].dropped.add(1);
+    shared->port_stats[1].tx.add(20);
+    shared->port_stats[1].rx.add(11);
     char* text = nullptr;
     std::size_t size = 0;
     std::FILE* out = open_memstream(&text, &size);
