@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-// The master process: sets up ports, pools and the shared memzone, starts one
-// slave process per planned worker lcore, prints statistics, and recovers
-// groups of slaves when one of them dies (see docs/l2fwd_fork.rst).
+// The master process: sets up ports, pools and the shared memzone, then runs
+// the supervision loop: starts one slave per planned worker lcore, keeps
+// standby slaves (standbys.hpp), prints statistics, and recovers groups of
+// slaves when one of them dies (see docs/l2fwd_fork.rst). Telemetry, pool
+// renewal, reaping and the runtime-file clean-up live in their own units.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +14,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,9 +26,10 @@
 #include <mp/watchdog.hpp>
 
 #include "app.hpp"
+#include "background.hpp"
+#include "cpus.hpp"
 #include "doorbell.hpp"
 #include "launch_slot.hpp"
-#include "background.hpp"
 #include "launcher.hpp"
 #include "lcore_ids.hpp"
 #include "port_pools.hpp"
@@ -37,6 +39,7 @@
 #include "standbys.hpp"
 #include "stats.hpp"
 #include "supervisor.hpp"
+#include "telemetry.hpp"
 #include "topology.hpp"
 
 namespace l2fwd_fork {
@@ -79,165 +82,6 @@ bool killed_by_signal(const LaunchResult& result)
 {
     return result.pid > 0 && WIFSIGNALED(result.status) &&
            (WTERMSIG(result.status) == SIGKILL || WTERMSIG(result.status) == SIGTERM);
-}
-
-std::string port_list(const SlaveRecord& record)
-{
-    std::string text;
-    for (unsigned i = 0; i < record.n_rx_ports; ++i) {
-        if (i != 0)
-            text += ' ';
-        text += std::to_string(record.rx_ports[i]);
-    }
-    return text;
-}
-
-// ---- telemetry -------------------------------------------------------------
-// The callbacks get no user pointer (22.11), so they read from this, under a
-// lock that no one holds across anything that can wait: the master takes it
-// only to publish, to count a recovery and when it leaves.
-struct TelemetryView {
-    std::mutex mutex;
-    const SharedState* shared = nullptr;
-    std::vector<uint16_t> ports;
-    std::vector<rte_mempool*> pools; // the port pools, for the master's lifetime
-    uint64_t recoveries = 0;
-    uint64_t last_recovery_us = 0;
-    uint64_t worst_recovery_us = 0;
-};
-
-TelemetryView& telemetry_view()
-{
-    static TelemetryView view;
-    return view;
-}
-
-int slaves_command(const char*, const char*, rte_tel_data* data)
-{
-    TelemetryView& view = telemetry_view();
-    std::lock_guard lock(view.mutex);
-    if (view.shared == nullptr)
-        return -1;
-    rte_tel_data_start_dict(data);
-    for (unsigned s = 0; s < view.shared->n_slaves; ++s) {
-        const SlaveRecord& record = view.shared->slaves[s];
-        rte_tel_data* entry = rte_tel_data_alloc();
-        if (entry == nullptr)
-            return -1;
-        rte_tel_data_start_dict(entry);
-        mp::telemetry_add(entry, "lcore", record.lcore.load());
-        mp::telemetry_add(entry, "launch_lcore", record.launch_lcore);
-        rte_tel_data_add_dict_int(entry, "pid", record.pid.load());
-        rte_tel_data_add_dict_string(entry, "state",
-                                     state_name(static_cast<SlaveState>(record.state.load())));
-        mp::telemetry_add(entry, "restarts", record.restarts.load());
-        rte_tel_data_add_dict_string(entry, "rx_ports", port_list(record).c_str());
-        rte_tel_data_add_dict_container(data, std::to_string(s).c_str(), entry, 0);
-    }
-    return 0;
-}
-
-int stats_command(const char*, const char*, rte_tel_data* data)
-{
-    TelemetryView& view = telemetry_view();
-    std::lock_guard lock(view.mutex);
-    if (view.shared == nullptr)
-        return -1;
-    rte_tel_data_start_dict(data);
-    uint64_t total_tx = 0;
-    uint64_t total_rx = 0;
-    uint64_t total_dropped = 0;
-    for (uint16_t port : view.ports) {
-        const PortStatistics& stats = view.shared->port_stats[port];
-        rte_tel_data* entry = rte_tel_data_alloc();
-        if (entry == nullptr)
-            return -1;
-        mp::telemetry_dict(entry, {{"tx", stats.tx.get()},
-                                   {"rx", stats.rx.get()},
-                                   {"dropped", stats.dropped.get()}});
-        total_tx += stats.tx.get();
-        total_rx += stats.rx.get();
-        total_dropped += stats.dropped.get();
-        const std::string name = "port" + std::to_string(port);
-        rte_tel_data_add_dict_container(data, name.c_str(), entry, 0);
-    }
-    // The port pools only, read without a lock (a pool renewed meanwhile is
-    // counted as it was or as it is). rte_mempool_walk() would take DPDK's
-    // shared mempool lock, which a killed slave can leave held.
-    uint64_t in_use = 0;
-    for (const rte_mempool* pool : view.pools)
-        in_use += rte_mempool_in_use_count(pool);
-    mp::telemetry_add(data, "total_tx", total_tx);
-    mp::telemetry_add(data, "total_rx", total_rx);
-    mp::telemetry_add(data, "total_dropped", total_dropped);
-    mp::telemetry_add(data, "mempools", static_cast<uint64_t>(view.pools.size()));
-    mp::telemetry_add(data, "mbufs_in_use", in_use);
-    mp::telemetry_add(data, "recoveries", view.recoveries);
-    mp::telemetry_add(data, "last_recovery_us", view.last_recovery_us);
-    mp::telemetry_add(data, "worst_recovery_us", view.worst_recovery_us);
-    return 0;
-}
-
-// Publishes the shared state to the telemetry commands for its lifetime.
-class TelemetryPublisher {
-public:
-    TelemetryPublisher(const SharedState& shared, std::vector<uint16_t> ports,
-                       std::vector<rte_mempool*> pools)
-    {
-        TelemetryView& view = telemetry_view();
-        {
-            std::lock_guard lock(view.mutex);
-            view.shared = &shared;
-            view.ports = std::move(ports);
-            view.pools = std::move(pools);
-        }
-        mp::register_telemetry("/l2fwd_fork/slaves", slaves_command,
-                               "The slave processes: lcore, pid, state, restarts, RX ports.");
-        mp::register_telemetry("/l2fwd_fork/stats", stats_command,
-                               "Port counters, mbufs in use, recoveries. No parameters.");
-    }
-    TelemetryPublisher(const TelemetryPublisher&) = delete;
-    TelemetryPublisher& operator=(const TelemetryPublisher&) = delete;
-    ~TelemetryPublisher()
-    {
-        std::lock_guard lock(telemetry_view().mutex);
-        telemetry_view().shared = nullptr;
-    }
-};
-
-void record_recovery(Clock::duration elapsed)
-{
-    TelemetryView& view = telemetry_view();
-    std::lock_guard lock(view.mutex);
-    const auto us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
-    ++view.recoveries;
-    view.last_recovery_us = us;
-    view.worst_recovery_us = std::max(view.worst_recovery_us, us);
-}
-
-// ---- CPUs ------------------------------------------------------------------
-std::vector<unsigned> cpus_of(const rte_cpuset_t& set)
-{
-    std::vector<unsigned> cpus;
-    for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu)
-        if (CPU_ISSET(cpu, &set))
-            cpus.push_back(cpu);
-    return cpus;
-}
-
-// Every CPU the master's lcores may run on: where floating slaves may run.
-std::vector<unsigned> master_cpus()
-{
-    rte_cpuset_t all;
-    CPU_ZERO(&all);
-    unsigned lcore = 0;
-    RTE_LCORE_FOREACH(lcore)
-    {
-        const rte_cpuset_t set = rte_lcore_cpuset(lcore);
-        CPU_OR(&all, &all, &set);
-    }
-    return cpus_of(all);
 }
 
 // ---- the master ------------------------------------------------------------
@@ -653,7 +497,7 @@ private:
                     "slave %u restarted: lcore %u, old pid %d, new pid %d, recovery %.1f ms", m,
                     shared_.slaves[m].lcore.load(), slots_[m]->previous_pid,
                     shared_.slaves[m].pid.load(), to_ms(recovery.elapsed()));
-        record_recovery(recovery.elapsed());
+        telemetry::record_recovery(recovery.elapsed());
     }
 
     // Slaves wait once ready; a group goes when all its slaves are ready.
@@ -823,6 +667,45 @@ void print_plan(const Topology& topology)
         std::printf("%s\n", line.c_str());
 }
 
+// What the slaves read from the memzone and nobody changes afterwards, and the
+// lcore id table with the master's own ids reserved.
+void write_plan(SharedState& shared, const Topology& topology, uint64_t portmask)
+{
+    shared.header = this_build_header();
+    shared.master_pid = getpid();
+    shared.n_slaves = static_cast<uint32_t>(topology.slaves.size());
+    shared.portmask = portmask;
+    for (const auto& [port, dst] : topology.dst_port)
+        shared.dst_port[port] = dst;
+    for (unsigned s = 0; s < shared.n_slaves; ++s) {
+        const SlavePlan& plan = topology.slaves[s];
+        SlaveRecord& record = shared.slaves[s];
+        record.launch_lcore = static_cast<uint16_t>(plan.lcore);
+        record.n_rx_ports = static_cast<uint16_t>(plan.rx_ports.size());
+        std::copy(plan.rx_ports.begin(), plan.rx_ports.end(), record.rx_ports);
+        record.lcore.store(plan.lcore);
+    }
+    std::vector<unsigned> master_lcores;
+    unsigned lcore = 0;
+    RTE_LCORE_FOREACH(lcore)
+    {
+        master_lcores.push_back(lcore);
+    }
+    LcoreIdAllocator(shared.lcore_owner).reset(master_lcores);
+}
+
+void set_up_ports(const std::vector<uint16_t>& ports, const PortPools& pools,
+                  SharedState& shared)
+{
+    for (uint16_t port : ports) {
+        mp::setup_port(port, pools.pool(port), mp::PortSetup{});
+        mp::check(rte_eth_macaddr_get(port, &shared.port_mac[port]),
+                  mp::strprintf("port %u: cannot get its MAC address", port));
+        std::printf("Port %u, MAC address: " RTE_ETHER_ADDR_PRT_FMT "\n\n", port,
+                    RTE_ETHER_ADDR_BYTES(&shared.port_mac[port]));
+    }
+}
+
 } // namespace
 
 int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_line,
@@ -839,41 +722,14 @@ int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_
     print_plan(setup.topology);
 
     auto shared = mp::Memzone<SharedState>::reserve(shared_memzone_name);
-    shared->header = this_build_header();
-    shared->master_pid = getpid();
-    shared->n_slaves = static_cast<uint32_t>(setup.topology.slaves.size());
-    shared->portmask = options.portmask;
-    for (const auto& [port, dst] : setup.topology.dst_port)
-        shared->dst_port[port] = dst;
-    for (unsigned s = 0; s < shared->n_slaves; ++s) {
-        const SlavePlan& plan = setup.topology.slaves[s];
-        SlaveRecord& record = shared->slaves[s];
-        record.launch_lcore = static_cast<uint16_t>(plan.lcore);
-        record.n_rx_ports = static_cast<uint16_t>(plan.rx_ports.size());
-        std::copy(plan.rx_ports.begin(), plan.rx_ports.end(), record.rx_ports);
-        record.lcore.store(plan.lcore);
-    }
-    std::vector<unsigned> master_lcores;
-    unsigned lcore = 0;
-    RTE_LCORE_FOREACH(lcore)
-    {
-        master_lcores.push_back(lcore);
-    }
-    LcoreIdAllocator(shared->lcore_owner).reset(master_lcores);
-
+    write_plan(*shared, setup.topology, options.portmask);
     PortPools pools(setup.ports);
-    for (uint16_t port : setup.ports) {
-        mp::setup_port(port, pools.pool(port), mp::PortSetup{});
-        mp::check(rte_eth_macaddr_get(port, &shared->port_mac[port]),
-                  mp::strprintf("port %u: cannot get its MAC address", port));
-        std::printf("Port %u, MAC address: " RTE_ETHER_ADDR_PRT_FMT "\n\n", port,
-                    RTE_ETHER_ADDR_BYTES(&shared->port_mac[port]));
-    }
+    set_up_ports(setup.ports, pools, *shared);
     // The master owns the ports: it stops and closes them after its slaves.
     mp::PortsGuard ports_guard(setup.ports);
     mp::wait_for_links(setup.ports);
 
-    TelemetryPublisher telemetry(*shared, setup.ports, pools.all());
+    telemetry::Publisher telemetry(*shared, setup.ports, pools.all());
     eal.mark_ready();
     std::string failure;
     bool killed_in_start_up = false;
