@@ -12,6 +12,9 @@
 // `meson test --suite chaos`; scripts/chaos.sh runs 200), MP_CHAOS_SEED the
 // random seed (printed), MP_CHAOS_FIGURES a file to which each program appends
 // one line of figures (kills, start-up deaths, mbufs lost, recovery times).
+// MP_CHAOS_KILL_EVERY_MS=N makes the l2fwd_fork storm kill a live slave every
+// N ms without waiting for the new pair, and report the master's own recovery
+// times (run one program with --gtest_filter='*L2fwd*').
 
 #include <gtest/gtest.h>
 
