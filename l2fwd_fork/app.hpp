@@ -33,5 +33,6 @@ struct CommandLine {
 int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_line,
                std::optional<mp::Watchdog>& exit_watchdog);
 int run_slave(mp::Eal& eal, unsigned slave);
+int run_standby(mp::Eal& eal, unsigned standby);
 
 } // namespace l2fwd_fork

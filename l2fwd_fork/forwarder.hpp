@@ -26,6 +26,8 @@ namespace l2fwd_fork {
 
 inline constexpr uint16_t max_pkt_burst = 32;
 inline constexpr unsigned drain_interval_us = 100;
+// How often a slave waiting for "go" looks at the quit flag (SIGTERM).
+inline constexpr std::chrono::milliseconds go_wake{10};
 
 // l2fwd's MAC update for a packet that leaves on `dst_port`.
 inline void update_macs(rte_ether_hdr& eth, uint16_t dst_port,
@@ -54,7 +56,7 @@ public:
         // doorbell.hpp for what frequent wake-ups on a shared CPU cost.
         while (command() == Command::none && !mp::QuitFlag::raised())
             futex_wait(channel_.command, static_cast<uint32_t>(Command::none),
-                       std::chrono::milliseconds(10));
+                       go_wake);
         const uint64_t drain_tsc =
             (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * drain_interval_us;
         uint64_t prev_tsc = rte_rdtsc();
@@ -73,7 +75,7 @@ public:
                                                         max_pkt_burst);
                 if (nb_rx == 0)
                     continue;
-                add(shared_.port_stats[path.rx_port].rx, nb_rx);
+                shared_.port_stats[path.rx_port].rx.add(nb_rx);
                 const rte_ether_addr& tx_mac = shared_.port_mac[path.tx_port];
                 for (uint16_t j = 0; j < nb_rx; ++j) {
                     rte_mbuf* m = burst[j];
@@ -105,9 +107,9 @@ private:
         const uint16_t n = path.pending.count;
         const uint16_t dropped = mp::tx_flush(path.tx_port, 0, path.pending);
         PortStatistics& stats = shared_.port_stats[path.tx_port];
-        add(stats.tx, n - dropped);
+        stats.tx.add(n - dropped);
         if (dropped != 0)
-            add(stats.dropped, dropped);
+            stats.dropped.add(dropped);
     }
 
     void drain() noexcept

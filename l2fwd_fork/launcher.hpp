@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
 // Starting one slave process and waiting for its end, from a worker lcore of
-// the master (the seed's "function launched on each pinned thread").
+// the master (the upstream guide's "function launched on each pinned thread").
 //
 // The worker lcore's thread forks; the child at once asks to be killed when
 // that thread goes (PR_SET_PDEATHSIG: the lcore threads live as long as the
 // master, so a dead master leaves no slave behind) and execs this program (the
-// very file the master runs: ProgramFile) as a secondary process. The thread then waits for the child to end and records
-// how and when, which is the master's exit notification; the master reaps the
-// child afterwards (see run_slave_process).
+// very file the master runs: ProgramFile) as a secondary process. The thread
+// then waits for the child to end and records how and when, which is the
+// master's exit notification; the master's reaper thread (reaper.hpp) reaps
+// the child afterwards.
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,20 @@ private:
     int fd_;
 };
 
+// The end waitid() saw, now; the status as waitpid() would report it, for the
+// W* macros.
+inline LaunchResult ended_now(pid_t pid, const siginfo_t& info)
+{
+    LaunchResult result;
+    result.pid = pid;
+    result.ended_at = std::chrono::steady_clock::now();
+    if (info.si_code == CLD_EXITED)
+        result.status = (info.si_status & 0xff) << 8;
+    else
+        result.status = (info.si_status & 0x7f) | (info.si_code == CLD_DUMPED ? 0x80 : 0);
+    return result;
+}
+
 // Between fork() and exec() a child of a threaded process may only make
 // async-signal-safe calls: no allocation, no locks, no stdio.
 [[noreturn]] inline void exec_slave(int program_fd, char* const* argv, pid_t master) noexcept
@@ -79,43 +95,58 @@ private:
     _exit(127);
 }
 
-// Forks and execs `argv` (program_fd: a ProgramFile's), calls `started(pid)` in the
-// parent, then waits for the child's end. The child is left a zombie: the
-// caller reaps it (waitpid), off the recovery path. Reaping a DPDK process can
-// take the kernel a while (it drops the /proc entries of the process, a loop
-// that gives way to other threads on a busy CPU), and the end has to be known
-// at once.
-template <class Started>
-LaunchResult run_slave_process(int program_fd, const std::vector<std::string>& argv,
-                               Started&& started)
+// Forks and execs `argv` (program_fd: a ProgramFile's); the child's pid, or
+// -errno if fork failed. The calling thread must live as long as the child
+// (PR_SET_PDEATHSIG: its end kills the child).
+inline pid_t start_process(int program_fd, const std::vector<std::string>& argv)
 {
-    LaunchResult result;
     std::vector<char*> cargv;
     for (const std::string& arg : argv)
         cargv.push_back(const_cast<char*>(arg.c_str()));
     cargv.push_back(nullptr);
-
     const pid_t master = getpid();
     const pid_t pid = fork();
     if (pid == 0)
         exec_slave(program_fd, cargv.data(), master);
-    if (pid < 0) {
-        result.error = std::string("fork failed: ") + std::strerror(errno);
-        result.ended_at = std::chrono::steady_clock::now();
-        return result;
-    }
-    result.pid = pid;
-    started(pid);
+    return pid < 0 ? -errno : pid;
+}
+
+// Waits for the end of child `pid` (of any thread of this process) and says
+// how and when it ended. The child is left a zombie: the reaper reaps it, off
+// the recovery path, since reaping a DPDK process can take the kernel a while
+// and the end has to be known at once.
+inline LaunchResult wait_for_end(pid_t pid)
+{
     siginfo_t info{};
     while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
     }
-    result.ended_at = std::chrono::steady_clock::now();
-    // As waitpid() would report it, for the W* macros.
-    if (info.si_code == CLD_EXITED)
-        result.status = (info.si_status & 0xff) << 8;
-    else
-        result.status = (info.si_status & 0x7f) | (info.si_code == CLD_DUMPED ? 0x80 : 0);
-    return result;
+    return ended_now(pid, info);
+}
+
+// The same without waiting: nothing if `pid` has not ended.
+inline std::optional<LaunchResult> end_if_ended(pid_t pid)
+{
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | WNOHANG) < 0 ||
+        info.si_pid != pid)
+        return std::nullopt;
+    return ended_now(pid, info);
+}
+
+// Starts a slave (start_process), calls `started(pid)`, then waits for its end.
+template <class Started>
+LaunchResult run_slave_process(int program_fd, const std::vector<std::string>& argv,
+                               Started&& started)
+{
+    const pid_t pid = start_process(program_fd, argv);
+    if (pid < 0) {
+        LaunchResult result;
+        result.error = std::string("fork failed: ") + std::strerror(-pid);
+        result.ended_at = std::chrono::steady_clock::now();
+        return result;
+    }
+    started(pid);
+    return wait_for_end(pid);
 }
 
 // "exited with code 0", "killed by signal 9 (Killed)", ...

@@ -23,6 +23,8 @@ int run(int argc, char** argv)
     const mp::PacketCapture capture(eal);
     if (options.slave)
         return l2fwd_fork::run_slave(eal, *options.slave);
+    if (options.standby)
+        return l2fwd_fork::run_standby(eal, *options.standby);
     if (!eal.primary())
         throw mp::UsageError("l2fwd_fork runs as the master, a primary process, and starts its "
                              "slave processes itself: do not start it as a secondary");

@@ -1,22 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-// The master process: sets up ports, pools and the shared memzone, starts one
-// slave process per planned worker lcore, prints statistics, and recovers
-// groups of slaves when one of them dies (see docs/l2fwd_fork.rst).
+// The master process: sets up ports, pools and the shared memzone, then runs
+// the supervision loop: starts one slave per planned worker lcore, keeps
+// standby slaves (standbys.hpp), prints statistics, and recovers groups of
+// slaves when one of them dies (see docs/l2fwd_fork.rst). Telemetry, pool
+// renewal, reaping and the runtime-file clean-up live in their own units.
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
+#include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <rte_ethdev.h>
@@ -27,15 +26,20 @@
 #include <mp/watchdog.hpp>
 
 #include "app.hpp"
+#include "background.hpp"
+#include "cpus.hpp"
 #include "doorbell.hpp"
 #include "launch_slot.hpp"
 #include "launcher.hpp"
 #include "lcore_ids.hpp"
 #include "port_pools.hpp"
+#include "reaper.hpp"
 #include "shared.hpp"
 #include "slave_command.hpp"
+#include "standbys.hpp"
 #include "stats.hpp"
 #include "supervisor.hpp"
+#include "telemetry.hpp"
 #include "topology.hpp"
 
 namespace l2fwd_fork {
@@ -49,6 +53,8 @@ using std::chrono::milliseconds;
 constexpr milliseconds stop_timeout{500};
 // A slave that ends this many times in a row before forwarding is not restarted.
 constexpr unsigned max_failed_starts = 5;
+// How long a slave or a standby has to finish its start-up before it is killed.
+constexpr std::chrono::seconds start_limit{5};
 // The longest the master sleeps between looks at its slaves when its doorbell
 // does not ring (slaves ready and ended ring it): the resolution of the stop
 // timeout and of the statistics period.
@@ -78,218 +84,6 @@ bool killed_by_signal(const LaunchResult& result)
            (WTERMSIG(result.status) == SIGKILL || WTERMSIG(result.status) == SIGTERM);
 }
 
-std::string port_list(const SlaveRecord& record)
-{
-    std::string text;
-    for (unsigned i = 0; i < record.n_rx_ports; ++i) {
-        if (i != 0)
-            text += ' ';
-        text += std::to_string(record.rx_ports[i]);
-    }
-    return text;
-}
-
-// ---- telemetry -------------------------------------------------------------
-// The callbacks get no user pointer (22.11), so they read from this, under a
-// lock that no one holds across anything that can wait: the master takes it
-// only to publish, to count a recovery and when it leaves.
-struct TelemetryView {
-    std::mutex mutex;
-    const SharedState* shared = nullptr;
-    std::vector<uint16_t> ports;
-    std::vector<rte_mempool*> pools; // the port pools, for the master's lifetime
-    uint64_t recoveries = 0;
-    uint64_t last_recovery_us = 0;
-    uint64_t worst_recovery_us = 0;
-};
-
-TelemetryView& telemetry_view()
-{
-    static TelemetryView view;
-    return view;
-}
-
-int slaves_command(const char*, const char*, rte_tel_data* data)
-{
-    TelemetryView& view = telemetry_view();
-    std::lock_guard lock(view.mutex);
-    if (view.shared == nullptr)
-        return -1;
-    rte_tel_data_start_dict(data);
-    for (unsigned s = 0; s < view.shared->n_slaves; ++s) {
-        const SlaveRecord& record = view.shared->slaves[s];
-        rte_tel_data* entry = rte_tel_data_alloc();
-        if (entry == nullptr)
-            return -1;
-        rte_tel_data_start_dict(entry);
-        mp::telemetry_add(entry, "lcore", record.lcore.load());
-        mp::telemetry_add(entry, "launch_lcore", record.launch_lcore);
-        rte_tel_data_add_dict_int(entry, "pid", record.pid.load());
-        rte_tel_data_add_dict_string(entry, "state",
-                                     state_name(static_cast<SlaveState>(record.state.load())));
-        mp::telemetry_add(entry, "restarts", record.restarts.load());
-        rte_tel_data_add_dict_string(entry, "rx_ports", port_list(record).c_str());
-        rte_tel_data_add_dict_container(data, std::to_string(s).c_str(), entry, 0);
-    }
-    return 0;
-}
-
-int stats_command(const char*, const char*, rte_tel_data* data)
-{
-    TelemetryView& view = telemetry_view();
-    std::lock_guard lock(view.mutex);
-    if (view.shared == nullptr)
-        return -1;
-    rte_tel_data_start_dict(data);
-    uint64_t total_tx = 0;
-    uint64_t total_rx = 0;
-    uint64_t total_dropped = 0;
-    for (uint16_t port : view.ports) {
-        const PortStatistics& stats = view.shared->port_stats[port];
-        rte_tel_data* entry = rte_tel_data_alloc();
-        if (entry == nullptr)
-            return -1;
-        mp::telemetry_dict(entry, {{"tx", stats.tx.load()},
-                                   {"rx", stats.rx.load()},
-                                   {"dropped", stats.dropped.load()}});
-        total_tx += stats.tx.load();
-        total_rx += stats.rx.load();
-        total_dropped += stats.dropped.load();
-        const std::string name = "port" + std::to_string(port);
-        rte_tel_data_add_dict_container(data, name.c_str(), entry, 0);
-    }
-    // The port pools only, read without a lock (a pool renewed meanwhile is
-    // counted as it was or as it is). rte_mempool_walk() would take DPDK's
-    // shared mempool lock, which a killed slave can leave held.
-    uint64_t in_use = 0;
-    for (const rte_mempool* pool : view.pools)
-        in_use += rte_mempool_in_use_count(pool);
-    mp::telemetry_add(data, "total_tx", total_tx);
-    mp::telemetry_add(data, "total_rx", total_rx);
-    mp::telemetry_add(data, "total_dropped", total_dropped);
-    mp::telemetry_add(data, "mempools", static_cast<uint64_t>(view.pools.size()));
-    mp::telemetry_add(data, "mbufs_in_use", in_use);
-    mp::telemetry_add(data, "recoveries", view.recoveries);
-    mp::telemetry_add(data, "last_recovery_us", view.last_recovery_us);
-    mp::telemetry_add(data, "worst_recovery_us", view.worst_recovery_us);
-    return 0;
-}
-
-// Publishes the shared state to the telemetry commands for its lifetime.
-class TelemetryPublisher {
-public:
-    TelemetryPublisher(const SharedState& shared, std::vector<uint16_t> ports,
-                       std::vector<rte_mempool*> pools)
-    {
-        TelemetryView& view = telemetry_view();
-        {
-            std::lock_guard lock(view.mutex);
-            view.shared = &shared;
-            view.ports = std::move(ports);
-            view.pools = std::move(pools);
-        }
-        mp::register_telemetry("/l2fwd_fork/slaves", slaves_command,
-                               "The slave processes: lcore, pid, state, restarts, RX ports.");
-        mp::register_telemetry("/l2fwd_fork/stats", stats_command,
-                               "Port counters, mbufs in use, recoveries. No parameters.");
-    }
-    TelemetryPublisher(const TelemetryPublisher&) = delete;
-    TelemetryPublisher& operator=(const TelemetryPublisher&) = delete;
-    ~TelemetryPublisher()
-    {
-        std::lock_guard lock(telemetry_view().mutex);
-        telemetry_view().shared = nullptr;
-    }
-};
-
-void record_recovery(Clock::duration elapsed)
-{
-    TelemetryView& view = telemetry_view();
-    std::lock_guard lock(view.mutex);
-    const auto us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
-    ++view.recoveries;
-    view.last_recovery_us = us;
-    view.worst_recovery_us = std::max(view.worst_recovery_us, us);
-}
-
-// ---- CPUs ------------------------------------------------------------------
-std::vector<unsigned> cpus_of(const rte_cpuset_t& set)
-{
-    std::vector<unsigned> cpus;
-    for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu)
-        if (CPU_ISSET(cpu, &set))
-            cpus.push_back(cpu);
-    return cpus;
-}
-
-// Every CPU the master's lcores may run on: where floating slaves may run.
-std::vector<unsigned> master_cpus()
-{
-    rte_cpuset_t all;
-    CPU_ZERO(&all);
-    unsigned lcore = 0;
-    RTE_LCORE_FOREACH(lcore)
-    {
-        const rte_cpuset_t set = rte_lcore_cpuset(lcore);
-        CPU_OR(&all, &all, &set);
-    }
-    return cpus_of(all);
-}
-
-// ---- reaping ended slaves ---------------------------------------------------
-// The launchers leave ended slaves as zombies (launcher.hpp); this thread reaps
-// them, so that however long the kernel takes over it, neither the launcher's
-// lcore nor the master's loop waits. It reaps all it was given before it ends.
-class Reaper {
-public:
-    Reaper() : thread_([this] { run(); }) {}
-    Reaper(const Reaper&) = delete;
-    Reaper& operator=(const Reaper&) = delete;
-    ~Reaper()
-    {
-        {
-            std::lock_guard lock(mutex_);
-            done_ = true;
-        }
-        wake_.notify_one();
-        thread_.join();
-    }
-
-    void reap(pid_t pid)
-    {
-        {
-            std::lock_guard lock(mutex_);
-            pids_.push_back(pid);
-        }
-        wake_.notify_one();
-    }
-
-private:
-    void run()
-    {
-        while (true) {
-            pid_t pid = 0;
-            {
-                std::unique_lock lock(mutex_);
-                wake_.wait(lock, [this] { return done_ || !pids_.empty(); });
-                if (pids_.empty())
-                    return;
-                pid = pids_.front();
-                pids_.pop_front();
-            }
-            while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-            }
-        }
-    }
-
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::deque<pid_t> pids_;
-    bool done_ = false;
-    std::thread thread_; // last: starts once the rest is ready
-};
-
 // ---- the master ------------------------------------------------------------
 struct MasterSetup {
     Options options;
@@ -300,13 +94,36 @@ struct MasterSetup {
     Topology topology;
 };
 
+// What the spawner thread does for one standby: fork and exec it, publish its
+// pid (or -errno) in the standby table, ring the master's doorbell. The
+// spawner lives as long as the master, so its children's PR_SET_PDEATHSIG
+// holds (launcher.hpp).
+struct SpawnRequest {
+    unsigned standby = 0;
+    std::vector<std::string> argv;
+};
+
+struct SpawnOne {
+    SharedState* shared = nullptr;
+    int program_fd = -1;
+    void operator()(const SpawnRequest& request) const
+    {
+        shared->standbys[request.standby].pid.store(start_process(program_fd, request.argv),
+                                                    std::memory_order_release);
+        Doorbell(shared->doorbell).ring();
+    }
+};
+
 class Master {
 public:
     Master(SharedState& shared, PortPools& pools, MasterSetup setup)
         : shared_(shared), pools_(pools), setup_(std::move(setup)),
           lcore_ids_(shared.lcore_owner), supervisor_(setup_.topology.group, stop_timeout,
-                                                      max_failed_starts),
-          cpus_(master_cpus()), doorbell_(shared.doorbell)
+                                                      max_failed_starts, start_limit),
+          cpus_(master_cpus()), doorbell_(shared.doorbell),
+          standbys_(standby_plan(setup_.topology.group, setup_.options.floating),
+                    start_limit, max_failed_starts),
+          standby_record_(standbys_.size())
     {
         for (unsigned s = 0; s < setup_.topology.slaves.size(); ++s) {
             slots_.push_back(std::make_unique<Slot>());
@@ -317,38 +134,27 @@ public:
     Master(const Master&) = delete;
     Master& operator=(const Master&) = delete;
 
-    // On any way out: no slave and no launcher may outlive the master's objects.
-    // Each round kills what runs, so every launcher returns.
+    // On any way out: no slave, standby or launcher may outlive the master's
+    // objects. Each round kills what runs, so every launcher returns.
     ~Master()
     {
+        spawner_.finish(false); // every standby asked for is now forked, or never will be
+        for (unsigned k = 0; k < standbys_.size(); ++k)
+            if (standbys_.state(k) == StandbyBook::State::spawning)
+                take_spawned(k, Clock::now());
         while (true) {
             const uint32_t rung = doorbell_.rung();
-            bool waiting = false;
-            for (auto& slot : slots_) {
-                if (!slot->launch.outstanding())
-                    continue;
-                SlaveRecord& record = shared_.slaves[slot->index];
-                send_command(record.channel, Command::stop);
-                if (slot->launch.ended()) {
-                    const LaunchResult& result = slot->launch.collect(
-                        [&] { rte_eal_wait_lcore(record.launch_lcore); });
-                    if (result.pid > 0)
-                        reaper_.reap(result.pid);
-                    continue;
-                }
-                if (const pid_t pid = record.pid.load(); pid > 0)
-                    kill(pid, SIGKILL);
-                waiting = true;
-            }
-            if (!waiting)
+            const bool slaves_left = end_slaves_now();
+            const bool standbys_left = end_standbys_now();
+            if (!slaves_left && !standbys_left)
                 break;
             doorbell_.wait(rung, max_sleep);
         }
     }
 
     // Starts the slaves and looks after them until Ctrl-C (or SIGTERM); returns
-    // once every slave has ended: empty, or why a slave could not be kept
-    // running. Nothing in the loop waits for more than max_sleep.
+    // once every slave and standby has ended: empty, or why a slave could not
+    // be kept running. Nothing in the loop waits for more than max_sleep.
     std::string run()
     {
         for (unsigned s = 0; s < slots_.size(); ++s)
@@ -359,19 +165,9 @@ public:
         while (true) {
             const uint32_t rung = doorbell_.rung();
             const Clock::time_point now = Clock::now();
-            notice_ready(now);
-            release_ready_groups();
-            collect_ended();
-            if (mp::QuitFlag::raised() && !supervisor_.shutting_down()) {
-                std::printf("\n\nSignal %d received, preparing to exit...\n",
-                            mp::QuitFlag::signal_number());
-                supervisor_.shutdown();
-            }
-            for (const Supervisor::Action& action : supervisor_.poll(now))
-                execute(action);
-            for (unsigned s = 0; s < slots_.size(); ++s)
-                shared_.slaves[s].state.store(static_cast<uint32_t>(supervisor_.state(s)));
-            if (supervisor_.shutting_down() && supervisor_.all_ended())
+            look_after_slaves(now);
+            look_after_standbys(now);
+            if (supervisor_.shutting_down() && supervisor_.all_ended() && standbys_.all_gone())
                 break;
             if (period.count() > 0 && now >= next_stats && !supervisor_.shutting_down()) {
                 print_stats(stdout, shared_, setup_.ports, tty);
@@ -383,9 +179,10 @@ public:
         return failure_;
     }
 
-    // A slave was killed inside its start-up (rte_eal_init and the look-ups
-    // before it is ready), where it may have left one of DPDK's locks in the
-    // shared memory held: freeing shared objects could then wait for good.
+    // A slave or standby was killed inside its start-up (rte_eal_init and the
+    // look-ups before it is ready), where it may have left one of DPDK's locks
+    // in the shared memory held: freeing shared objects could then wait for
+    // good.
     bool killed_in_start_up() const noexcept { return killed_in_start_up_; }
 
 private:
@@ -394,18 +191,209 @@ private:
         unsigned index = 0;
         LaunchSlot launch;
         bool was_ready = false; // this launch's slave has been ready
+        bool from_scratch = false; // started without a standby
         pid_t previous_pid = 0;
+        pid_t adopted = 0;      // the standby this launch gave the slave's place
+        std::optional<unsigned> record; // ... and its standby record
+        int32_t lcore_tag = 0;  // -f: the owner tag of its lcore id
     };
 
     static int launcher_main(void* arg)
     {
         auto& slot = *static_cast<Slot*>(arg);
-        slot.launch.finish(slot.master->start_and_wait(slot.index));
+        slot.launch.finish(slot.adopted > 0 ? wait_for_end(slot.adopted)
+                                            : slot.master->start_and_wait(slot.index));
         slot.master->doorbell_.ring(); // the exit notification
         return 0;
     }
 
-    // On the slave's worker lcore: pick its lcore id, start it, wait for its end.
+    void look_after_slaves(Clock::time_point now)
+    {
+        notice_ready(now);
+        release_ready_groups();
+        collect_ended();
+        if (mp::QuitFlag::raised() && !supervisor_.shutting_down()) {
+            std::printf("\n\nSignal %d received, preparing to exit...\n",
+                        mp::QuitFlag::signal_number());
+            supervisor_.shutdown();
+        }
+        for (const Supervisor::Action& action : supervisor_.poll(now))
+            execute(action);
+        for (unsigned s = 0; s < slots_.size(); ++s)
+            shared_.slaves[s].state.store(static_cast<uint32_t>(supervisor_.state(s)));
+    }
+
+    // ---- standbys (standbys.hpp) ----
+    // With -f the owner tag of the lcore id a standby (by its record) holds.
+    static int32_t standby_tag(unsigned r) { return RTE_MAX_LCORE + 1 + static_cast<int32_t>(r); }
+
+    // The standby record of entry k.
+    StandbyRecord& record_of(unsigned k) { return shared_.standbys[standby_record_[k]]; }
+
+    void look_after_standbys(Clock::time_point now)
+    {
+        for (unsigned k = 0; k < standbys_.size(); ++k) {
+            const StandbyBook::State state = standbys_.state(k);
+            if (state == StandbyBook::State::spawning)
+                take_spawned(k, now);
+            else if (state != StandbyBook::State::empty)
+                if (const auto end = end_if_ended(standbys_.pid(k)))
+                    collect_standby(k, *end);
+            if (standbys_.state(k) == StandbyBook::State::starting &&
+                record_of(k).ready_pid.load(std::memory_order_acquire) == standbys_.pid(k))
+                standbys_.ready(k);
+        }
+        if (supervisor_.shutting_down())
+            for (unsigned k : standbys_.retire(now, stop_timeout))
+                send_assignment(standby_record_[k], StandbyRecord::retire);
+        for (unsigned k : standbys_.overdue(now)) {
+            mp::log(RTE_LOG_WARNING, "standby %u (pid %d) %s: killing it", k, standbys_.pid(k),
+                    standbys_.state(k) == StandbyBook::State::retiring
+                        ? "did not exit when told to"
+                        : "was not ready within the start limit");
+            kill(standbys_.pid(k), SIGKILL);
+        }
+        // New standbys wait while a slave starts from scratch: start-ups go one
+        // at a time (the start-up gate), and that slave comes first.
+        if (!starting_from_scratch())
+            for (unsigned k : standbys_.to_start())
+                start_standby(k);
+    }
+
+    bool starting_from_scratch() const
+    {
+        for (unsigned s = 0; s < slots_.size(); ++s)
+            if (slots_[s]->from_scratch && supervisor_.state(s) == SlaveState::starting)
+                return true;
+        return false;
+    }
+
+    // A standby record lives as long as its process (a standby given a
+    // slave's place may read its assignment late): a free one for each start.
+    std::optional<unsigned> free_record() const
+    {
+        for (unsigned r = 0; r < record_lcore_.size(); ++r)
+            if (!record_lcore_[r])
+                return r;
+        return std::nullopt;
+    }
+
+    void start_standby(unsigned k)
+    {
+        const auto r = free_record();
+        unsigned lcore = setup_.topology.slaves[k % slots_.size()].lcore;
+        std::vector<unsigned> cpus = cpus_of(rte_lcore_cpuset(lcore));
+        const auto id = setup_.options.floating && r ? lcore_ids_.claim(standby_tag(*r))
+                                                      : std::optional<unsigned>(lcore);
+        if (!r || !id) {
+            standbys_.not_started(k);
+            return;
+        }
+        if (setup_.options.floating) {
+            lcore = *id;
+            cpus = cpus_;
+        }
+        StandbyRecord& record = shared_.standbys[*r];
+        record.pid.store(0);
+        record.ready_pid.store(0);
+        record.assignment.store(0);
+        record_lcore_[*r] = lcore;
+        standby_record_[k] = *r;
+        spawner_.push({*r, slave_argv({setup_.argv0, setup_.file_prefix, lcore, cpus,
+                                       setup_.inherited, *r, true})});
+    }
+
+    // The spawner has forked standby k (or failed to).
+    void take_spawned(unsigned k, Clock::time_point now)
+    {
+        const pid_t pid = record_of(k).pid.load(std::memory_order_acquire);
+        if (pid > 0 && standbys_.started(k, pid, now))
+            send_assignment(standby_record_[k], StandbyRecord::retire);
+        if (pid >= 0)
+            return;
+        mp::log(RTE_LOG_WARNING, "cannot start standby %u: fork failed: %s", k,
+                std::strerror(-pid));
+        free_standby_record(standby_record_[k]);
+        standbys_.not_started(k);
+    }
+
+    // Standby record r's process has ended: its lcore id and the record are free.
+    void free_standby_record(unsigned r)
+    {
+        if (setup_.options.floating)
+            lcore_ids_.release(*record_lcore_[r], standby_tag(r));
+        record_lcore_[r].reset();
+    }
+
+    void collect_standby(unsigned k, const LaunchResult& result)
+    {
+        const bool retiring = standbys_.state(k) == StandbyBook::State::retiring;
+        const unsigned lcore = *record_lcore_[standby_record_[k]];
+        reaper_.reap(result.pid);
+        free_standby_record(standby_record_[k]);
+        mp::Eal::remove_runtime_files_of(result.pid);
+        const bool by_signal = killed_by_signal(result);
+        const bool in_start_up = standbys_.ended(k, !by_signal);
+        killed_in_start_up_ = killed_in_start_up_ || (by_signal && in_start_up);
+        if (!retiring)
+            mp::log(RTE_LOG_WARNING, "standby %u ended: lcore %u, pid %d, %s", k, lcore,
+                    result.pid, describe_end(result).c_str());
+    }
+
+    void send_assignment(unsigned r, uint32_t assignment)
+    {
+        shared_.standbys[r].assignment.store(assignment, std::memory_order_release);
+        futex_wake_all(shared_.standbys[r].assignment);
+    }
+
+    // ~Master: kills every slave still running and collects those that have
+    // ended; true while any is left.
+    bool end_slaves_now()
+    {
+        bool left = false;
+        for (auto& slot : slots_) {
+            if (!slot->launch.outstanding())
+                continue;
+            SlaveRecord& record = shared_.slaves[slot->index];
+            send_command(record.channel, Command::stop);
+            if (slot->launch.ended()) {
+                const LaunchResult& result =
+                    slot->launch.collect([&] { rte_eal_wait_lcore(record.launch_lcore); });
+                if (result.pid > 0)
+                    reaper_.reap(result.pid);
+                continue;
+            }
+            if (const pid_t pid = record.pid.load(); pid > 0)
+                kill(pid, SIGKILL);
+            left = true;
+        }
+        return left;
+    }
+
+    // ~Master: the same for the standbys.
+    bool end_standbys_now()
+    {
+        bool left = false;
+        for (unsigned k = 0; k < standbys_.size(); ++k) {
+            if (standbys_.state(k) == StandbyBook::State::empty)
+                continue;
+            if (standbys_.state(k) == StandbyBook::State::spawning) {
+                standbys_.not_started(k); // never forked
+                continue;
+            }
+            if (const auto end = end_if_ended(standbys_.pid(k))) {
+                collect_standby(k, *end);
+                continue;
+            }
+            kill(standbys_.pid(k), SIGKILL);
+            left = true;
+        }
+        return left;
+    }
+
+    // ---- slaves ----
+    // On a launcher lcore, for a slave started from scratch: pick its lcore
+    // id, start it, wait for its end.
     LaunchResult start_and_wait(unsigned s) noexcept
     {
         SlaveRecord& record = shared_.slaves[s];
@@ -421,7 +409,7 @@ private:
             }
             record.lcore.store(lcore, std::memory_order_release);
             const auto argv = slave_argv({setup_.argv0, setup_.file_prefix, lcore, cpus,
-                                          setup_.inherited, s});
+                                          setup_.inherited, s, false});
             return run_slave_process(program_.fd(), argv, [&](pid_t pid) {
                 record.pid.store(pid, std::memory_order_release);
             });
@@ -435,8 +423,9 @@ private:
 
     static int32_t owner_tag(unsigned s) { return static_cast<int32_t>(s) + 1; }
 
-    // A launch that fails ends the slave at once (LaunchSlot): it counts as a
-    // failed start, and nothing waits for it.
+    // Gives slave s's place to a standby if there is one, else starts it from
+    // scratch. A launch that fails ends the slave at once (LaunchSlot): it
+    // counts as a failed start, and nothing waits for it.
     void launch(unsigned s, Clock::time_point now)
     {
         Slot& slot = *slots_[s];
@@ -450,16 +439,35 @@ private:
         supervisor_.launched(s, now);
         record.state.store(static_cast<uint32_t>(SlaveState::starting));
         slot.launch.arm();
+        const auto standby = standbys_.take(s);
+        slot.from_scratch = !standby;
+        slot.adopted = standby ? standby->pid : 0;
+        slot.record.reset();
+        slot.lcore_tag = owner_tag(s);
+        if (standby) {
+            slot.record = standby_record_[standby->k];
+            slot.lcore_tag = standby_tag(*slot.record);
+            record.lcore.store(*record_lcore_[*slot.record], std::memory_order_release);
+            record.pid.store(standby->pid, std::memory_order_release);
+        }
         const int ret = test_launch_failure()
                             ? -EBUSY
                             : rte_eal_remote_launch(&Master::launcher_main, &slot,
                                                     record.launch_lcore);
-        if (ret == 0)
+        if (ret == 0) {
             slot.launch.launched();
-        else
-            slot.launch.launch_failed(mp::strprintf("cannot launch it on lcore %u: %s",
-                                                    record.launch_lcore,
-                                                    mp::rte_error_text(ret)));
+            if (standby)
+                send_assignment(*slot.record, s + 1);
+            return;
+        }
+        if (standby) {
+            standbys_.give_back(*standby);
+            slot.record.reset();
+            slot.lcore_tag = owner_tag(s);
+            record.pid.store(0);
+        }
+        slot.launch.launch_failed(mp::strprintf("cannot launch it on lcore %u: %s",
+                                                record.launch_lcore, mp::rte_error_text(ret)));
     }
 
     // Slaves that have started forwarding; completed recoveries.
@@ -477,15 +485,19 @@ private:
             if (slots_[s]->previous_pid == 0)
                 mp::log(RTE_LOG_INFO, "slave %u forwarding: lcore %u, pid %d, RX port(s) %s", s,
                         record.lcore.load(), pid, port_list(record).c_str());
-            if (!recovery)
-                continue;
-            for (unsigned m : recovery->members)
-                mp::log(RTE_LOG_INFO,
-                        "slave %u restarted: lcore %u, old pid %d, new pid %d, recovery %.1f ms",
-                        m, shared_.slaves[m].lcore.load(), slots_[m]->previous_pid,
-                        shared_.slaves[m].pid.load(), to_ms(recovery->elapsed()));
-            record_recovery(recovery->elapsed());
+            if (recovery)
+                report_recovery(*recovery);
         }
+    }
+
+    void report_recovery(const Supervisor::Recovery& recovery)
+    {
+        for (unsigned m : recovery.members)
+            mp::log(RTE_LOG_INFO,
+                    "slave %u restarted: lcore %u, old pid %d, new pid %d, recovery %.1f ms", m,
+                    shared_.slaves[m].lcore.load(), slots_[m]->previous_pid,
+                    shared_.slaves[m].pid.load(), to_ms(recovery.elapsed()));
+        telemetry::record_recovery(recovery.elapsed());
     }
 
     // Slaves wait once ready; a group goes when all its slaves are ready.
@@ -524,19 +536,28 @@ private:
             // The slave's resources that do not wait for its group: its lcore
             // id (the pools it used are renewed before anyone runs on them)
             // and the files EAL left for it.
-            if (setup_.options.floating)
-                lcore_ids_.release(lcore, owner_tag(s));
+            if (slot.record)
+                free_standby_record(*slot.record);
+            else if (setup_.options.floating)
+                lcore_ids_.release(lcore, slot.lcore_tag);
+            slot.record.reset();
             mp::Eal::remove_runtime_files_of(result.pid);
-            if (asked)
-                mp::log(RTE_LOG_INFO, "slave %u stopped: lcore %u, pid %d, %s%s", s, lcore,
-                        result.pid, describe_end(result).c_str(),
-                        record.channel.ack.load() == static_cast<uint32_t>(Command::stop)
-                            ? " (STOP acknowledged)"
-                            : "");
-            else
-                mp::log(RTE_LOG_WARNING, "slave %u died: lcore %u, pid %d, %s", s, lcore,
-                        result.pid, describe_end(result).c_str());
+            report_end(s, result, asked);
         }
+    }
+
+    void report_end(unsigned s, const LaunchResult& result, bool asked)
+    {
+        const SlaveRecord& record = shared_.slaves[s];
+        if (asked)
+            mp::log(RTE_LOG_INFO, "slave %u stopped: lcore %u, pid %d, %s%s", s,
+                    record.lcore.load(), result.pid, describe_end(result).c_str(),
+                    record.channel.ack.load() == static_cast<uint32_t>(Command::stop)
+                        ? " (STOP acknowledged)"
+                        : "");
+        else
+            mp::log(RTE_LOG_WARNING, "slave %u died: lcore %u, pid %d, %s", s,
+                    record.lcore.load(), result.pid, describe_end(result).c_str());
     }
 
     void execute(const Supervisor::Action& action)
@@ -559,14 +580,7 @@ private:
                                      "start-up)");
             break;
         case Supervisor::Action::Kind::restart:
-            if (!reclaim(action.members)) {
-                supervisor_.shutdown();
-                break;
-            }
-            for (unsigned m : action.members) {
-                shared_.slaves[m].restarts.fetch_add(1);
-                launch(m, Clock::now());
-            }
+            restart(action.members);
             break;
         case Supervisor::Action::Kind::give_up:
             failure_ = mp::strprintf("slave %u (lcore %u) ended %u times in a row before it "
@@ -575,6 +589,18 @@ private:
             mp::log(RTE_LOG_ERR, "%s", failure_.c_str());
             supervisor_.shutdown();
             break;
+        }
+    }
+
+    void restart(const std::vector<unsigned>& members)
+    {
+        if (!reclaim(members)) {
+            supervisor_.shutdown();
+            return;
+        }
+        for (unsigned m : members) {
+            shared_.slaves[m].restarts.fetch_add(1);
+            launch(m, Clock::now());
         }
     }
 
@@ -599,28 +625,15 @@ private:
             for (unsigned i = 0; i < shared_.slaves[m].n_rx_ports; ++i)
                 ports.push_back(shared_.slaves[m].rx_ports[i]);
         const Clock::time_point start = Clock::now();
-        // Stopping a port also frees the mbufs its rings still hold (pool puts
-        // that never wait: port_pools.hpp).
-        for (uint16_t port : ports)
-            if (const int ret = rte_eth_dev_stop(port); ret != 0)
-                mp::log(RTE_LOG_WARNING, "port %u: cannot stop: %s", port,
-                        mp::rte_error_text(ret));
-        std::string text;
-        for (uint16_t port : ports) {
-            pools_.renew(port);
-            text += mp::strprintf(" %u (%s, renewal %u)", port, pools_.pool(port)->name,
-                                  pools_.renewals(port));
+        const auto renewed = pools_.renew_stopped(ports);
+        if (!renewed.failure.empty()) {
+            failure_ = renewed.failure;
+            mp::log(RTE_LOG_ERR, "%s", failure_.c_str());
+            return false;
         }
-        for (uint16_t port : ports)
-            if (const int ret = rte_eth_dev_start(port); ret != 0) {
-                failure_ = mp::strprintf("port %u: cannot start again: %s", port,
-                                         mp::rte_error_text(ret));
-                mp::log(RTE_LOG_ERR, "%s", failure_.c_str());
-                return false;
-            }
         mp::log(RTE_LOG_INFO, "ports%s stopped, mbuf pools renewed in place and started in "
                 "%.1f ms",
-                text.c_str(), to_ms(Clock::now() - start));
+                renewed.text.c_str(), to_ms(Clock::now() - start));
         return true;
     }
 
@@ -632,7 +645,13 @@ private:
     Supervisor supervisor_;
     std::vector<unsigned> cpus_;
     Doorbell doorbell_;
-    Reaper reaper_; // after the destructor's body has handed it every ended slave
+    StandbyBook standbys_;
+    std::vector<unsigned> standby_record_; // per standby: its record in SharedState
+    // Per standby record: the lcore id of the process using it, if any.
+    std::vector<std::optional<unsigned>> record_lcore_ =
+        std::vector<std::optional<unsigned>>(RTE_MAX_LCORE);
+    Reaper reaper_; // after the destructor's body has handed it every ended process
+    BackgroundQueue<SpawnRequest, SpawnOne> spawner_{SpawnOne{&shared_, program_.fd()}};
     std::vector<std::unique_ptr<Slot>> slots_;
     std::string failure_;
     bool killed_in_start_up_ = false;
@@ -646,6 +665,45 @@ void print_plan(const Topology& topology)
                         topology.dst_port.at(port));
     for (const std::string& line : topology.pairings)
         std::printf("%s\n", line.c_str());
+}
+
+// What the slaves read from the memzone and nobody changes afterwards, and the
+// lcore id table with the master's own ids reserved.
+void write_plan(SharedState& shared, const Topology& topology, uint64_t portmask)
+{
+    shared.header = this_build_header();
+    shared.master_pid = getpid();
+    shared.n_slaves = static_cast<uint32_t>(topology.slaves.size());
+    shared.portmask = portmask;
+    for (const auto& [port, dst] : topology.dst_port)
+        shared.dst_port[port] = dst;
+    for (unsigned s = 0; s < shared.n_slaves; ++s) {
+        const SlavePlan& plan = topology.slaves[s];
+        SlaveRecord& record = shared.slaves[s];
+        record.launch_lcore = static_cast<uint16_t>(plan.lcore);
+        record.n_rx_ports = static_cast<uint16_t>(plan.rx_ports.size());
+        std::copy(plan.rx_ports.begin(), plan.rx_ports.end(), record.rx_ports);
+        record.lcore.store(plan.lcore);
+    }
+    std::vector<unsigned> master_lcores;
+    unsigned lcore = 0;
+    RTE_LCORE_FOREACH(lcore)
+    {
+        master_lcores.push_back(lcore);
+    }
+    LcoreIdAllocator(shared.lcore_owner).reset(master_lcores);
+}
+
+void set_up_ports(const std::vector<uint16_t>& ports, const PortPools& pools,
+                  SharedState& shared)
+{
+    for (uint16_t port : ports) {
+        mp::setup_port(port, pools.pool(port), mp::PortSetup{});
+        mp::check(rte_eth_macaddr_get(port, &shared.port_mac[port]),
+                  mp::strprintf("port %u: cannot get its MAC address", port));
+        std::printf("Port %u, MAC address: " RTE_ETHER_ADDR_PRT_FMT "\n\n", port,
+                    RTE_ETHER_ADDR_BYTES(&shared.port_mac[port]));
+    }
 }
 
 } // namespace
@@ -664,41 +722,14 @@ int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_
     print_plan(setup.topology);
 
     auto shared = mp::Memzone<SharedState>::reserve(shared_memzone_name);
-    shared->header = this_build_header();
-    shared->master_pid = getpid();
-    shared->n_slaves = static_cast<uint32_t>(setup.topology.slaves.size());
-    shared->portmask = options.portmask;
-    for (const auto& [port, dst] : setup.topology.dst_port)
-        shared->dst_port[port] = dst;
-    for (unsigned s = 0; s < shared->n_slaves; ++s) {
-        const SlavePlan& plan = setup.topology.slaves[s];
-        SlaveRecord& record = shared->slaves[s];
-        record.launch_lcore = static_cast<uint16_t>(plan.lcore);
-        record.n_rx_ports = static_cast<uint16_t>(plan.rx_ports.size());
-        std::copy(plan.rx_ports.begin(), plan.rx_ports.end(), record.rx_ports);
-        record.lcore.store(plan.lcore);
-    }
-    std::vector<unsigned> master_lcores;
-    unsigned lcore = 0;
-    RTE_LCORE_FOREACH(lcore)
-    {
-        master_lcores.push_back(lcore);
-    }
-    LcoreIdAllocator(shared->lcore_owner).reset(master_lcores);
-
+    write_plan(*shared, setup.topology, options.portmask);
     PortPools pools(setup.ports);
-    for (uint16_t port : setup.ports) {
-        mp::setup_port(port, pools.pool(port), mp::PortSetup{});
-        mp::check(rte_eth_macaddr_get(port, &shared->port_mac[port]),
-                  mp::strprintf("port %u: cannot get its MAC address", port));
-        std::printf("Port %u, MAC address: " RTE_ETHER_ADDR_PRT_FMT "\n\n", port,
-                    RTE_ETHER_ADDR_BYTES(&shared->port_mac[port]));
-    }
+    set_up_ports(setup.ports, pools, *shared);
     // The master owns the ports: it stops and closes them after its slaves.
     mp::PortsGuard ports_guard(setup.ports);
     mp::wait_for_links(setup.ports);
 
-    TelemetryPublisher telemetry(*shared, setup.ports, pools.all());
+    telemetry::Publisher telemetry(*shared, setup.ports, pools.all());
     eal.mark_ready();
     std::string failure;
     bool killed_in_start_up = false;

@@ -4,8 +4,9 @@
 // example: -p PORTMASK, -q NQ, -T PERIOD, -f. Pure: no DPDK calls, so that the
 // unit tests drive it directly.
 //
-// --slave=N is not for users: the master passes it to the slave processes it
-// starts, to say which entry of the shared slave table they are.
+// --slave=N and --standby=N are not for users: the master passes them to the
+// processes it starts, to say which entry of the shared slave or standby table
+// they are.
 
 #include <cstdint>
 #include <optional>
@@ -35,13 +36,15 @@ struct Options {
     unsigned ports_per_lcore = 1;
     unsigned stats_period = 10; // seconds, 0 = no periodic statistics
     bool floating = false;
-    std::optional<unsigned> slave; // set in the slave processes only
+    std::optional<unsigned> slave;   // set in the slave processes only
+    std::optional<unsigned> standby; // set in the standby processes only
 };
 
 inline Options parse_options(std::span<char* const> args, unsigned max_slave = 127)
 {
     static constexpr mp::OptionSpec specs[] = {
-        {"p", true}, {"q", true}, {"T", true}, {"f", false}, {"slave", true}};
+        {"p", true}, {"q", true}, {"T", true}, {"f", false}, {"slave", true},
+                                          {"standby", true}};
     Options options;
     bool have_portmask = false;
     for (const mp::Option& option : mp::parse_options(args, specs)) {
@@ -55,12 +58,14 @@ inline Options parse_options(std::span<char* const> args, unsigned max_slave = 1
             options.stats_period = mp::parse_number("T", option.value, 0U, max_stats_period);
         } else if (option.name == "f") {
             options.floating = true;
-        } else {
+        } else if (option.name == "slave") {
             options.slave = mp::parse_number("slave", option.value, 0U, max_slave);
+        } else {
+            options.standby = mp::parse_number("standby", option.value, 0U, max_slave);
         }
     }
     // A slave reads everything else from the master's shared memory.
-    if (!options.slave)
+    if (!options.slave && !options.standby)
         mp::require_option(have_portmask, "p", "the hexadecimal mask of the ports to forward");
     return options;
 }

@@ -25,6 +25,7 @@
 // would then wait for them for good.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <rte_ethdev.h>
@@ -35,6 +36,7 @@
 
 #include <mp/dpdk_internals.hpp>
 #include <mp/error.hpp>
+#include <mp/log.hpp>
 #include <mp/mempool.hpp>
 
 namespace l2fwd_fork {
@@ -80,6 +82,34 @@ public:
         rte_ring_reset(mp::internals::pool_ring(*pool));
         rte_mempool_obj_iter(pool, &PortPools::put_back, nullptr);
         ++e.renewals;
+    }
+
+    struct Renewal {
+        std::string text;    // " 0 (mbuf_pool_p0, renewal 3) 1 (...)", for the log
+        std::string failure; // a port that does not start again
+    };
+    // Stops `ports`, renews their pools, starts them again. Stopping a port
+    // also frees the mbufs its rings still hold (puts that never wait, with a
+    // single-producer ring).
+    Renewal renew_stopped(const std::vector<uint16_t>& ports)
+    {
+        Renewal renewal;
+        for (uint16_t port : ports)
+            if (const int ret = rte_eth_dev_stop(port); ret != 0)
+                mp::log(RTE_LOG_WARNING, "port %u: cannot stop: %s", port,
+                        mp::rte_error_text(ret));
+        for (uint16_t port : ports) {
+            renew(port);
+            renewal.text += mp::strprintf(" %u (%s, renewal %u)", port, pool(port)->name,
+                                          renewals(port));
+        }
+        for (uint16_t port : ports)
+            if (const int ret = rte_eth_dev_start(port); ret != 0) {
+                renewal.failure = mp::strprintf("port %u: cannot start again: %s", port,
+                                                mp::rte_error_text(ret));
+                break;
+            }
+        return renewal;
     }
 
     // At an exit that must not free shared memory (master.cpp): the pools stay.

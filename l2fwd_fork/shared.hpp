@@ -9,6 +9,7 @@
 //   lcore id table (claims, releases)     ready_pid when forwarding
 //   pid, lcore, state, restarts           ack on their command channel
 //   command (STOP) per slave              the doorbell, when ready
+//   a standby's pid and assignment        a standby's ready_pid
 
 #include <atomic>
 #include <cstddef>
@@ -17,6 +18,8 @@
 
 #include <rte_ether.h>
 #include <rte_lcore.h>
+
+#include <mp/counter.hpp>
 
 #include "doorbell.hpp"
 #include "options.hpp"
@@ -35,7 +38,7 @@ inline constexpr uint64_t shared_magic = 0x6c32667766726b31; // "l2fwfrk1"
 #ifdef L2FWD_FORK_TEST_LAYOUT_VERSION
 inline constexpr uint32_t shared_layout_version = L2FWD_FORK_TEST_LAYOUT_VERSION;
 #else
-inline constexpr uint32_t shared_layout_version = 2;
+inline constexpr uint32_t shared_layout_version = 3;
 #endif
 
 // The first bytes of the memzone, the same in every layout.
@@ -81,21 +84,24 @@ struct alignas(RTE_CACHE_LINE_SIZE) SlaveRecord {
     CommandChannel channel;
 };
 
+// A standby: a slave process started ahead of need, which has done its EAL
+// start-up and sleeps until the master gives it a slave's place (standbys.hpp).
+// `assignment` is 0 while it waits, then the slave index + 1, or `retire`.
+struct alignas(RTE_CACHE_LINE_SIZE) StandbyRecord {
+    static constexpr uint32_t retire = UINT32_MAX;
+    std::atomic<int32_t> pid;        // master: once forked (< 0: -errno of fork)
+    std::atomic<int32_t> ready_pid;  // the standby, once started
+    std::atomic<uint32_t> assignment; // master (futex word)
+};
+
 // Upstream's per-port counters, split by writer so that the two slaves that
 // update one port do not share a cache line: the port's receiver counts rx, the
 // slave transmitting on it (the receiver of its pair) counts tx and dropped.
 struct PortStatistics {
-    alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint64_t> rx;
-    alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint64_t> tx;
-    std::atomic<uint64_t> dropped;
+    alignas(RTE_CACHE_LINE_SIZE) mp::Counter rx;
+    alignas(RTE_CACHE_LINE_SIZE) mp::Counter tx;
+    mp::Counter dropped;
 };
-
-// Adds to a counter that only the calling process writes: a plain load and
-// store, no locked instruction on the fast path.
-inline void add(std::atomic<uint64_t>& counter, uint64_t n) noexcept
-{
-    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
 
 struct SharedState {
     SharedHeader header; // first: see shared_magic
@@ -107,6 +113,7 @@ struct SharedState {
     rte_ether_addr port_mac[RTE_MAX_ETHPORTS];
     std::atomic<int32_t> lcore_owner[RTE_MAX_LCORE]; // see lcore_ids.hpp
     SlaveRecord slaves[RTE_MAX_LCORE];
+    StandbyRecord standbys[RTE_MAX_LCORE];
     PortStatistics port_stats[RTE_MAX_ETHPORTS];
 };
 

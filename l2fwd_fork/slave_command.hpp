@@ -105,7 +105,8 @@ struct SlaveCommand {
     unsigned lcore = 0;      // the lcore id the slave runs as
     std::vector<unsigned> cpus;
     std::vector<std::string> inherited;
-    unsigned slave = 0;      // its entry in the shared slave table
+    unsigned slave = 0;      // its entry in the shared slave (or standby) table
+    bool standby = false;    // started as a standby (--standby=N, not --slave=N)
 };
 
 inline std::vector<std::string> slave_argv(const SlaveCommand& command)
@@ -120,7 +121,7 @@ inline std::vector<std::string> slave_argv(const SlaveCommand& command)
     };
     argv.insert(argv.end(), command.inherited.begin(), command.inherited.end());
     argv.push_back("--");
-    argv.push_back("--slave=" + std::to_string(command.slave));
+    argv.push_back((command.standby ? "--standby=" : "--slave=") + std::to_string(command.slave));
     return argv;
 }
 

@@ -22,9 +22,9 @@ inline void print_stats(std::FILE* out, const SharedState& shared,
     std::fputs("\nPort statistics ====================================", out);
     for (uint16_t port : ports) {
         const PortStatistics& stats = shared.port_stats[port];
-        const uint64_t tx = stats.tx.load(std::memory_order_relaxed);
-        const uint64_t rx = stats.rx.load(std::memory_order_relaxed);
-        const uint64_t dropped = stats.dropped.load(std::memory_order_relaxed);
+        const uint64_t tx = stats.tx.get();
+        const uint64_t rx = stats.rx.get();
+        const uint64_t dropped = stats.dropped.get();
         std::fprintf(out,
                      "\nStatistics for port %u ------------------------------"
                      "\nPackets sent: %24" PRIu64 "\nPackets received: %20" PRIu64

@@ -12,6 +12,9 @@
 // `meson test --suite chaos`; scripts/chaos.sh runs 200), MP_CHAOS_SEED the
 // random seed (printed), MP_CHAOS_FIGURES a file to which each program appends
 // one line of figures (kills, start-up deaths, mbufs lost, recovery times).
+// MP_CHAOS_KILL_EVERY_MS=N makes the l2fwd_fork storm kill a live slave every
+// N ms without waiting for the new pair, and report the master's own recovery
+// times (run one program with --gtest_filter='*L2fwd*').
 
 #include <gtest/gtest.h>
 
@@ -42,6 +45,9 @@ unsigned env_number(const char* name, unsigned fallback)
 }
 
 const unsigned kills = env_number("MP_CHAOS_KILLS", 40);
+// l2fwd_fork only: kill a slave every this many ms, recovered or not (0: the
+// usual storm, which waits for each new pair).
+const unsigned kill_every_ms = env_number("MP_CHAOS_KILL_EVERY_MS", 0);
 const unsigned seed = env_number("MP_CHAOS_SEED", std::random_device{}());
 
 // How long a fresh process may take to work, from its exec.
@@ -300,7 +306,8 @@ std::vector<Slave> live_slaves(Telemetry& telemetry)
     std::vector<Slave> slaves;
     for (auto it = std::sregex_iterator(json.begin(), json.end(), entry);
          it != std::sregex_iterator(); ++it)
-        slaves.push_back({std::stoi((*it)[1]), (*it)[2] == "starting"});
+        if (const int pid = std::stoi((*it)[1]); pid > 0) // 0: not forked yet (kill(0) is us)
+            slaves.push_back({pid, (*it)[2] == "starting"});
     return slaves;
 }
 
@@ -310,6 +317,37 @@ bool pair_running(Telemetry& telemetry, int without)
     return now.size() == 2 && std::none_of(now.begin(), now.end(), [&](const Slave& s) {
                return s.starting || s.pid == without;
            });
+}
+
+// The master's own recovery times (from the first death of a group to all its
+// new slaves ready, one line per recovery for slave 0 of the pair).
+std::vector<double> master_recoveries(const std::string& output)
+{
+    static const std::regex line("slave 0 restarted: .*, recovery ([0-9.]+) ms");
+    std::vector<double> ms;
+    for (auto it = std::sregex_iterator(output.begin(), output.end(), line);
+         it != std::sregex_iterator(); ++it)
+        ms.push_back(std::stod((*it)[1]));
+    return ms;
+}
+
+// Kills a live slave every kill_every_ms, whether the last kill's pair is back
+// or not: kills faster than recoveries, then the master's own figures.
+void kill_on_a_beat(Figures& figures, Telemetry& telemetry, std::mt19937& random)
+{
+    auto next = Clock::now();
+    for (unsigned k = 0; k < kills; ++k) {
+        next += std::chrono::milliseconds(kill_every_ms);
+        std::this_thread::sleep_until(next);
+        const std::vector<Slave> slaves = live_slaves(telemetry);
+        if (slaves.empty())
+            continue;
+        const Slave victim = slaves[random() % slaves.size()];
+        if (kill(victim.pid, SIGKILL) == 0) {
+            ++figures.kills;
+            figures.killed_in_startup += victim.starting;
+        }
+    }
 }
 
 TEST(Chaos, L2fwdForkSlaveKilledAtRandom)
@@ -328,7 +366,15 @@ TEST(Chaos, L2fwdForkSlaveKilledAtRandom)
     figures.program = "l2fwd_fork";
     std::mt19937 random(seed);
     unsigned long long most_in_use = *in_use_before;
-    for (unsigned k = 0; k < kills; ++k) {
+    if (kill_every_ms != 0) {
+        figures.program = "l2fwd_fork (a kill every " + std::to_string(kill_every_ms) + " ms)";
+        kill_on_a_beat(figures, telemetry, random);
+        ASSERT_TRUE(poll_until(10s, [&] { return pair_running(telemetry, 0); }, 5ms))
+            << "no pair after the storm (seed " << seed << "): " << master.output();
+        figures.recovery_ms = master_recoveries(master.output());
+        most_in_use = std::max(most_in_use, telemetry.number(stats, "mbufs_in_use").value_or(0));
+    }
+    for (unsigned k = 0; k < kills && kill_every_ms == 0; ++k) {
         // Every other kill comes 0-150 ms after the previous one, while the new
         // pair is starting: kills faster than recoveries.
         const bool soon = k % 2 == 1;

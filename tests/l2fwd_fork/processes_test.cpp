@@ -236,6 +236,42 @@ bool gone(int pid)
     return !info || info->state == 'Z';
 }
 
+std::string command_line(int pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(text.begin(), text.end(), '\0', ' ');
+    return text;
+}
+
+// The master's children waiting as standbys: started with --standby=N (as
+// slaves that were standbys were), not slaves now, asleep on a futex. Once `n`
+// of them are there, or empty after 20 s.
+std::vector<int> wait_for_standbys(const Process& master, Telemetry& telemetry, std::size_t n)
+{
+    const auto deadline = Clock::now() + 20s;
+    while (Clock::now() < deadline) {
+        std::set<int> slave_pids;
+        for (const SlaveInfo& slave : slaves(telemetry))
+            slave_pids.insert(slave.pid);
+        std::vector<int> found;
+        bool all_waiting = true;
+        for (int pid : children(master.pid()))
+            if (command_line(pid).find("--standby=") != std::string::npos &&
+                !slave_pids.contains(pid)) {
+                found.push_back(pid);
+                std::ifstream wchan("/proc/" + std::to_string(pid) + "/wchan");
+                std::string channel;
+                std::getline(wchan, channel);
+                all_waiting = all_waiting && channel.find("futex") != std::string::npos;
+            }
+        if (found.size() == n && all_waiting)
+            return found;
+        std::this_thread::sleep_for(10ms);
+    }
+    return {};
+}
+
 // ---- the program -----------------------------------------------------------
 std::vector<std::string> l2fwd_fork(const DpdkPrefix& prefix, std::string_view lcores,
                                     std::initializer_list<std::string_view> vdevs,
@@ -399,11 +435,19 @@ TEST(L2fwdFork, PinnedSlavesRunOnTheirLcoresCpu)
     EXPECT_EQ(found[1].lcore, 2U);
     EXPECT_EQ(found[1].rx_ports, "1");
     EXPECT_EQ(cpus_allowed(found[1].pid), "0");
+    // The master's children: the slaves and one standby per slave, which runs
+    // as that slave's lcore id on its CPU.
+    const auto standbys = wait_for_standbys(master, run.telemetry, 2);
+    ASSERT_EQ(standbys.size(), 2U) << master.output();
     auto kids = children(master.pid());
     std::sort(kids.begin(), kids.end());
-    std::vector<int> expected = {found[0].pid, found[1].pid};
+    std::vector<int> expected = {found[0].pid, found[1].pid, standbys[0], standbys[1]};
     std::sort(expected.begin(), expected.end());
-    EXPECT_EQ(kids, expected) << "the slaves are the master's children";
+    EXPECT_EQ(kids, expected) << "the slaves and standbys are the master's children";
+    std::set<std::string> standby_cpus;
+    for (int pid : standbys)
+        standby_cpus.insert(cpus_allowed(pid));
+    EXPECT_EQ(standby_cpus, (std::set<std::string>{"0", "1"}));
     EXPECT_NE(master.output().find("lcore 1 and 2 paired"), std::string::npos);
 }
 
@@ -489,15 +533,81 @@ TEST(L2fwdFork, KillingTheMasterLeavesNoSlave)
     ASSERT_TRUE(run.ready()) << run.process.output();
     Process& master = run.process;
     const auto found = run.slaves;
+    ASSERT_EQ(wait_for_standbys(master, run.telemetry, 2).size(), 2U) << master.output();
+    const std::vector<int> kids = children(master.pid());
     ASSERT_EQ(kill(master.pid(), SIGKILL), 0); // the master alone, not its group
     const auto exit = master.wait_exit(10s);
     ASSERT_TRUE(exit);
     EXPECT_EQ(exit->signal, SIGKILL);
     const auto deadline = Clock::now() + 10s;
-    while (Clock::now() < deadline && !(gone(found[0].pid) && gone(found[1].pid)))
+    while (Clock::now() < deadline && !std::all_of(kids.begin(), kids.end(), gone))
         std::this_thread::sleep_for(10ms);
     EXPECT_TRUE(gone(found[0].pid)) << "slave " << found[0].pid << " outlived the master";
     EXPECT_TRUE(gone(found[1].pid)) << "slave " << found[1].pid << " outlived the master";
+    for (int pid : kids)
+        EXPECT_TRUE(gone(pid)) << "process " << pid << " (a standby) outlived the master";
+}
+
+// With -f, new slaves are standbys that had started before the kill; standbys
+// killed at any moment (in their start-up, asleep, just given a place) block
+// nothing, leak no lcore id and no mbuf, and the master still stops on Ctrl-C.
+TEST(L2fwdFork, StandbysReplaceKilledSlavesAndStandbyKillsBlockNothing)
+{
+    RunningMaster run("l2fy", "0@0,1@1,2@0", {"net_null0", "net_null1"},
+                      {"-p", "3", "-T", "0", "-f"}, 2);
+    ASSERT_TRUE(run.ready()) << run.process.output();
+    Process& master = run.process;
+    // Two recoveries of the pair: four standbys.
+    const auto standbys = wait_for_standbys(master, run.telemetry, 4);
+    ASSERT_EQ(standbys.size(), 4U) << master.output();
+    ASSERT_EQ(kill(run.slaves[0].pid, SIGKILL), 0);
+    auto now = wait_for_slaves(run.telemetry, 2, [&](const std::vector<SlaveInfo>& found) {
+        return found[0].pid != run.slaves[0].pid && found[1].pid != run.slaves[1].pid;
+    }, 10s);
+    ASSERT_EQ(now.size(), 2U) << master.output();
+    for (const SlaveInfo& slave : now)
+        EXPECT_NE(std::find(standbys.begin(), standbys.end(), slave.pid), standbys.end())
+            << "slave " << slave.index << " (pid " << slave.pid << ") was not a standby";
+
+    const auto seed = static_cast<unsigned>(Clock::now().time_since_epoch().count());
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 random(seed);
+    std::set<int> killed;
+    for (int round = 0; round < 12; ++round) {
+        // A standby, 0-300 ms after it appeared (start-up, asleep), or a slave
+        // (every third round), whose place goes to a standby perhaps just
+        // killed or still starting.
+        std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
+        std::vector<int> targets;
+        for (int pid : children(master.pid()))
+            if (!killed.contains(pid) && (round % 3 == 2) ==
+                                             (command_line(pid).find("--standby=") ==
+                                              std::string::npos))
+                targets.push_back(pid);
+        if (targets.empty())
+            continue;
+        const int victim = targets[random() % targets.size()];
+        killed.insert(victim);
+        kill(victim, SIGKILL);
+    }
+    now = wait_for_slaves(run.telemetry, 2, [&](const std::vector<SlaveInfo>& found) {
+        return !killed.contains(found[0].pid) && !killed.contains(found[1].pid);
+    }, 20s);
+    ASSERT_EQ(now.size(), 2U) << master.output() << describe_children(master.pid());
+    // Ids are claimed lowest first: a leaked id would push these up. The master
+    // has 0-2; two slaves and four standbys need 3-8.
+    for (const SlaveInfo& slave : now)
+        EXPECT_LE(slave.lcore, 8U) << "an lcore id was leaked";
+    ASSERT_EQ(wait_for_standbys(master, run.telemetry, 4).size(), 4U) << master.output();
+    const std::string stats = run.telemetry.query("/l2fwd_fork/stats");
+    EXPECT_LE(json_number(stats, "mbufs_in_use"), 128U) << stats;
+
+    const auto signalled = Clock::now();
+    master.signal(SIGINT);
+    const auto exit = master.wait_exit(10s);
+    ASSERT_TRUE(exit) << master.output() << describe_children(master.pid());
+    EXPECT_EQ(exit->code, 0) << master.output();
+    EXPECT_LT(Clock::now() - signalled, 5s);
 }
 
 struct BadStart {

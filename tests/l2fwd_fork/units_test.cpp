@@ -19,6 +19,7 @@
 #include "options.hpp"
 #include "shared.hpp"
 #include "slave_command.hpp"
+#include "standbys.hpp"
 #include "stats.hpp"
 #include "supervisor.hpp"
 #include "topology.hpp"
@@ -509,11 +510,11 @@ TEST(SlaveCommand, PinnedAndFloatingLcoreMappings)
 TEST(Stats, UpstreamL2fwdLayout)
 {
     auto shared = std::make_unique<SharedState>();
-    shared->port_stats[0].tx = 10;
-    shared->port_stats[0].rx = 20;
-    shared->port_stats[0].dropped = 1;
-    shared->port_stats[1].tx = 20;
-    shared->port_stats[1].rx = 11;
+    shared->port_stats[0].tx.add(10);
+    shared->port_stats[0].rx.add(20);
+    shared->port_stats[0].dropped.add(1);
+    shared->port_stats[1].tx.add(20);
+    shared->port_stats[1].rx.add(11);
     char* text = nullptr;
     std::size_t size = 0;
     std::FILE* out = open_memstream(&text, &size);
@@ -551,3 +552,82 @@ TEST(Forwarding, MacUpdateAsL2fwd)
 }
 
 } // namespace
+
+// ---- standbys ------------------------------------------------------------------
+namespace {
+using Book = StandbyBook;
+const Book::Clock::time_point t0{};
+} // namespace
+
+TEST(Standbys, PlanOnePerSlavePinnedTwoRecoveriesOfTheLargestGroupFloating)
+{
+    const auto pinned = standby_plan({0, 0, 1, 1}, false);
+    ASSERT_EQ(pinned.size(), 4U);
+    EXPECT_EQ(pinned[2], 2U);
+    const auto floating = standby_plan({0, 0, 1, 1, 1}, true);
+    EXPECT_EQ(floating.size(), 6U);
+    EXPECT_TRUE(std::none_of(floating.begin(), floating.end(),
+                             [](const auto& slave) { return slave.has_value(); }));
+}
+
+TEST(Standbys, ReadyOnesAreTakenFirstAndOnlyForTheirSlave)
+{
+    Book book({0, 1, std::nullopt}, std::chrono::seconds(5), 5);
+    EXPECT_EQ(book.to_start(), (std::vector<unsigned>{0, 1, 2}));
+    EXPECT_TRUE(book.to_start().empty()) << "asked for once";
+    EXPECT_FALSE(book.take(0)) << "none forked yet";
+    EXPECT_FALSE(book.started(0, 100, t0));
+    EXPECT_FALSE(book.started(1, 101, t0));
+    EXPECT_FALSE(book.started(2, 102, t0));
+    book.ready(2);
+    const auto first = book.take(0);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->pid, 102) << "the ready one, though entry 0 is for slave 0";
+    const auto second = book.take(0);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->pid, 100) << "then one still starting";
+    EXPECT_FALSE(book.take(0)) << "entry 1 is slave 1's";
+    book.give_back(*second);
+    EXPECT_EQ(book.take(0)->pid, 100);
+    EXPECT_EQ(book.to_start(), (std::vector<unsigned>{0, 2})) << "taken ones start again";
+}
+
+TEST(Standbys, OnlyFailuresOfTheirOwnStopThemBeingStarted)
+{
+    Book book({std::nullopt}, std::chrono::seconds(5), 2);
+    for (int kill = 0; kill < 5; ++kill) {
+        ASSERT_EQ(book.to_start().size(), 1U);
+        book.started(0, 200 + kill, t0);
+        EXPECT_TRUE(book.ended(0, false)) << "killed from outside in its start-up";
+    }
+    for (int failure = 0; failure < 2; ++failure) {
+        ASSERT_EQ(book.to_start().size(), 1U);
+        book.started(0, 300 + failure, t0);
+        book.ended(0, true);
+    }
+    EXPECT_TRUE(book.to_start().empty()) << "two failures of its own in a row";
+    EXPECT_TRUE(book.all_gone());
+}
+
+TEST(Standbys, StartLimitAndRetirementKillOnce)
+{
+    Book book({std::nullopt, std::nullopt, std::nullopt}, std::chrono::seconds(5), 5);
+    book.to_start();
+    book.started(0, 100, t0);
+    book.started(1, 101, t0);
+    book.ready(1);
+    EXPECT_EQ(book.overdue(t0 + std::chrono::seconds(5)), (std::vector<unsigned>{0}));
+    EXPECT_TRUE(book.overdue(t0 + std::chrono::seconds(6)).empty()) << "killed once";
+    EXPECT_TRUE(book.ended(0, false));
+    EXPECT_EQ(book.retire(t0 + std::chrono::seconds(6), std::chrono::milliseconds(500)),
+              (std::vector<unsigned>{1}));
+    EXPECT_TRUE(book.started(2, 102, t0 + std::chrono::seconds(6))) << "forked after retire";
+    EXPECT_EQ(book.state(2), Book::State::retiring);
+    EXPECT_TRUE(book.to_start().empty());
+    EXPECT_FALSE(book.take(0));
+    EXPECT_EQ(book.overdue(t0 + std::chrono::milliseconds(6500)),
+              (std::vector<unsigned>{1, 2}));
+    EXPECT_FALSE(book.ended(1, false)) << "it had been ready";
+    EXPECT_TRUE(book.ended(2, false));
+    EXPECT_TRUE(book.all_gone());
+}
