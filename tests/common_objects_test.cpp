@@ -5,6 +5,7 @@
 
 #include <mp/all.hpp>
 
+#include "harness/argv.hpp"
 #include "harness/in_process_eal.hpp"
 
 #include <csignal>
@@ -18,16 +19,7 @@ mptest::Environment* const g_env = mptest::InProcessEal::for_all_tests(
     "unit", {"--lcores=0@0,1@0", "--vdev=net_null0", "--vdev=net_null1", "--", "--app-flag",
              "value"});
 
-template <typename Fn>
-std::string error_of(Fn&& fn)
-{
-    try {
-        fn();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "no error";
-}
+using mptest::error_of;
 
 struct Token {
     uint64_t seq;
