@@ -329,6 +329,31 @@ TEST(ClientServerMp, UpstreamServerWithOurClients)
     stop(server);
 }
 
+// Our client killed (kill -9) under the upstream server and started again: it
+// takes its client id over and forwards again.
+TEST(ClientServerMp, OurClientKilledUnderTheUpstreamServerRestarts)
+{
+    const std::string upstream_server = upstream("mp_server");
+    if (upstream_server.empty())
+        GTEST_SKIP() << "upstream mp_server not built";
+    DpdkPrefix prefix("csmp_upkill");
+    Process server(server_cmd(prefix, "3", "1", upstream_server, "0@0,3@0"), Io::pty);
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
+    std::optional<Process> client(std::in_place, client_cmd(prefix, "1@1", "0"));
+    ASSERT_TRUE(client->expect("Client process 0 handling packets", 90s)) << client->output();
+    const auto tx = wait_for_screen_value(server, 1, client_tx(0), 0, 90s);
+    ASSERT_GT(tx, 0U) << server.output();
+    client.reset(); // kill -9
+    client.emplace(client_cmd(prefix, "1@1", "0"));
+    ASSERT_TRUE(client->expect("Client process 0 handling packets", 90s)) << client->output();
+    EXPECT_GT(wait_for_screen_value(server, 1, client_tx(0), tx, 90s), tx)
+        << "the restarted client does not forward";
+    stop(*client);
+    const ClientLine t = client_totals(*client);
+    EXPECT_GT(t.rx, 0U);
+    EXPECT_EQ(t.rx, t.tx + t.tx_drop);
+}
+
 TEST(ClientServerMp, OurServerWithUpstreamClients)
 {
     const std::string upstream_client = upstream("mp_client");

@@ -347,6 +347,39 @@ TEST_F(SimpleMpPair, FiveThousandMessagesEachWayAllArriveInOrder)
     EXPECT_EQ(occurrences(secondary->output(), "not sent"), 0U);
 }
 
+// 1000 messages written at once to our primary while the upstream secondary
+// is stopped (SIGSTOP) until the ring is full: its receiver then gets every
+// one, in order (our sender waits for room in the ring; upstream's would drop).
+TEST(SimpleMp, UpstreamReceiverGetsEveryMessageUnderLoad)
+{
+    const std::string upstream_program = upstream("simple_mp");
+    if (upstream_program.empty())
+        GTEST_SKIP() << "the upstream simple_mp was not built (dpdk-doc missing)";
+    constexpr int count = 1000;
+    DpdkPrefix prefix("smp_upload");
+    Process primary(primary_args(prefix), Io::pipe);
+    ASSERT_TRUE(ready(primary));
+    Process secondary(simple_mp(prefix, secondary_lcores, {"--proc-type=secondary"},
+                                upstream_program),
+                      Io::pty);
+    // Its prompt first: written into a terminal the receiver prints to, it
+    // could cut a received line in two.
+    ASSERT_TRUE(ready(secondary));
+    secondary.signal(SIGSTOP);
+    primary.write(send_commands("p", count));
+    // 63 fill PRI_2_SEC, the 64th waits for room (the first prompt, and one per
+    // message sent).
+    EXPECT_TRUE(primary.expect_count("simple_mp > ", 64)) << primary.output();
+    secondary.signal(SIGCONT);
+    ASSERT_TRUE(secondary.expect_count("Received 'p-", count, 20s))
+        << "received " << occurrences(secondary.output(), "Received 'p-");
+    EXPECT_TRUE(received(secondary.output(), 3) == numbered("p", count))
+        << "not p-0 ... p-999 in order";
+    EXPECT_EQ(occurrences(primary.output(), "not sent"), 0U);
+    EXPECT_TRUE(quits(secondary));
+    EXPECT_TRUE(quits(primary));
+}
+
 // `#` starts a comment; what a process held goes back to the pool when it
 // quits, so all 1024 buffers are free again (some may wait in the primary's
 // lcore caches, out of another process's reach).

@@ -339,6 +339,27 @@ TEST(SymmetricMp, OurSecondaryJoinsTheUpstreamPrimary)
     stop_and_check(p1, "our secondary", p0, "upstream primary", 0, upstream_slack);
 }
 
+// Under an upstream primary there is no claim table, but the options are
+// still checked: a proc-id out of range is refused with one line, and the
+// primary goes on.
+TEST(SymmetricMp, UpstreamPrimaryAndOurSecondaryWithABadProcId)
+{
+    const std::string upstream_smp = upstream("symmetric_mp");
+    if (upstream_smp.empty())
+        GTEST_SKIP() << "the upstream symmetric_mp was not built";
+    DpdkPrefix prefix("smp_up_badid");
+    Process p0(command(prefix, {.program = upstream_smp, .lcores = "0@0", .proc_id = 0}));
+    ASSERT_TRUE(p0.expect("APP: Finished Process Init.", 60s)) << p0.output();
+    Process p(command(prefix, {.lcores = "1@1", .proc_id = 2, .proc_type = "secondary"}));
+    EXPECT_TRUE(refused(p, "symmetric_mp",
+                        "symmetric_mp: error: --proc-id 2 is out of range: with --num-procs 2 it "
+                        "must be from 0 to 1",
+                        60s));
+    EXPECT_TRUE(p0.running());
+    ASSERT_TRUE(every_queue_receives(prefix, 1));
+    expect_forwarded_and_balanced(stop(p0), "upstream primary", upstream_slack);
+}
+
 TEST(SymmetricMp, UpstreamSecondaryJoinsOurPrimary)
 {
     const std::string upstream_smp = upstream("symmetric_mp");
