@@ -329,31 +329,6 @@ TEST(ClientServerMp, UpstreamServerWithOurClients)
     stop(server);
 }
 
-// Our client killed (kill -9) under the upstream server and started again: it
-// takes its client id over and forwards again.
-TEST(ClientServerMp, OurClientKilledUnderTheUpstreamServerRestarts)
-{
-    const std::string upstream_server = upstream("mp_server");
-    if (upstream_server.empty())
-        GTEST_SKIP() << "upstream mp_server not built";
-    DpdkPrefix prefix("csmp_upkill");
-    Process server(server_cmd(prefix, "3", "1", upstream_server, "0@0,3@0"), Io::pty);
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
-    std::optional<Process> client(std::in_place, client_cmd(prefix, "1@1", "0"));
-    ASSERT_TRUE(client->expect("Client process 0 handling packets", 90s)) << client->output();
-    const auto tx = wait_for_screen_value(server, 1, client_tx(0), 0, 90s);
-    ASSERT_GT(tx, 0U) << server.output();
-    client.reset(); // kill -9
-    client.emplace(client_cmd(prefix, "1@1", "0"));
-    ASSERT_TRUE(client->expect("Client process 0 handling packets", 90s)) << client->output();
-    EXPECT_GT(wait_for_screen_value(server, 1, client_tx(0), tx, 90s), tx)
-        << "the restarted client does not forward";
-    stop(*client);
-    const ClientLine t = client_totals(*client);
-    EXPECT_GT(t.rx, 0U);
-    EXPECT_EQ(t.rx, t.tx + t.tx_drop);
-}
-
 TEST(ClientServerMp, OurServerWithUpstreamClients)
 {
     const std::string upstream_client = upstream("mp_client");
@@ -564,26 +539,24 @@ TEST(ClientServerMp, SigtermEndsAClientAndAClientOutlivesItsServerByASecond)
     DpdkPrefix prefix("csmp_serverexit");
     ServerAndTwoClients run(prefix);
     ASSERT_TRUE(run.ready());
-    Process& server = run.server;
-    Process& c0 = *run.c0;
-    Process& c1 = *run.c1;
-    ASSERT_GT(wait_for_screen_value(server, 2, client_tx(1), 0), 0U) << server.output();
+    ASSERT_GT(wait_for_screen_value(run.server, 2, client_tx(1), 0), 0U) << run.server.output();
 
-    EXPECT_TRUE(stops_on(c1, SIGTERM, 10s));
-    const ClientLine t1 = client_totals(c1);
-    EXPECT_GT(t1.rx, 0U) << c1.output();
+    EXPECT_TRUE(stops_on(*run.c1, SIGTERM, 10s));
+    const ClientLine t1 = client_totals(*run.c1);
+    EXPECT_GT(t1.rx, 0U) << run.c1->output();
     EXPECT_EQ(t1.rx, t1.tx + t1.tx_drop);
 
-    EXPECT_TRUE(stops_on(server, SIGINT, 10s));
-    EXPECT_NE(server.output().find("1 client still running: leaving the ports and shared "
-                                   "objects in place"),
+    EXPECT_TRUE(stops_on(run.server, SIGINT, 10s));
+    EXPECT_NE(run.server.output().find("1 client still running: leaving the ports and shared "
+                                       "objects in place"),
               std::string::npos)
-        << server.output();
+        << run.server.output();
     // (The first look may come just before the server is gone: two seconds.)
-    EXPECT_TRUE(refused(c0, "mp_client", "mp_server has exited: the client stops with it", 3s));
-    const ClientLine t0 = client_totals(c0);
-    EXPECT_GT(t0.rx, 0U) << c0.output();
-    EXPECT_EQ(t0.rx, t0.tx + t0.tx_drop) << c0.output();
+    EXPECT_TRUE(
+        refused(*run.c0, "mp_client", "mp_server has exited: the client stops with it", 3s));
+    const ClientLine t0 = client_totals(*run.c0);
+    EXPECT_GT(t0.rx, 0U) << run.c0->output();
+    EXPECT_EQ(t0.rx, t0.tx + t0.tx_drop) << run.c0->output();
 }
 
 TEST(ClientServerMp, SigtermEndsTheServer)
