@@ -61,12 +61,8 @@ TEST(ParseNumber, AcceptsTheRangeAndNamesTheOptionOtherwise)
     EXPECT_THROW(mp::parse_number("n", "", 0U, 15U), mp::UsageError);
     EXPECT_THROW(mp::parse_number("n", "-1", 0U, 15U), mp::UsageError);
     EXPECT_THROW(mp::parse_number("n", "3x", 0U, 15U), mp::UsageError);
-    try {
-        mp::parse_number("proc-id", "abc", 0U, 3U);
-        FAIL() << "no error";
-    } catch (const mp::UsageError& e) {
-        EXPECT_STREQ(e.what(), "invalid value 'abc' for --proc-id: expected a number from 0 to 3");
-    }
+    EXPECT_EQ(mptest::error_of<mp::UsageError>([] { mp::parse_number("proc-id", "abc", 0U, 3U); }),
+              "invalid value 'abc' for --proc-id: expected a number from 0 to 3");
 }
 
 TEST(ParsePortmask, HexWithOrWithoutPrefix)
@@ -79,18 +75,10 @@ TEST(ParsePortmask, HexWithOrWithoutPrefix)
 
 TEST(ParsePortmask, RefusesGarbageAndZero)
 {
-    try {
-        mp::parse_portmask("zz");
-        FAIL() << "no error";
-    } catch (const mp::UsageError& e) {
-        EXPECT_STREQ(e.what(), "invalid portmask 'zz': expected a hexadecimal mask such as 3 or 0x3");
-    }
-    try {
-        mp::parse_portmask("0");
-        FAIL() << "no error";
-    } catch (const mp::UsageError& e) {
-        EXPECT_STREQ(e.what(), "portmask '0' selects no port");
-    }
+    EXPECT_EQ(mptest::error_of<mp::UsageError>([] { mp::parse_portmask("zz"); }),
+              "invalid portmask 'zz': expected a hexadecimal mask such as 3 or 0x3");
+    EXPECT_EQ(mptest::error_of<mp::UsageError>([] { mp::parse_portmask("0"); }),
+              "portmask '0' selects no port");
     EXPECT_THROW(mp::parse_portmask(""), mp::UsageError);
     EXPECT_THROW(mp::parse_portmask("0x"), mp::UsageError);
     EXPECT_THROW(mp::parse_portmask("12345678901234567"), mp::UsageError);
@@ -99,12 +87,9 @@ TEST(ParsePortmask, RefusesGarbageAndZero)
 TEST(RequireOption, SaysWhatIsMissing)
 {
     EXPECT_NO_THROW(mp::require_option(true, "p", "the ports to use"));
-    try {
-        mp::require_option(false, "num-procs", "how many processes share the ports");
-        FAIL() << "no error";
-    } catch (const mp::UsageError& e) {
-        EXPECT_STREQ(e.what(), "missing option --num-procs (how many processes share the ports)");
-    }
+    EXPECT_EQ(mptest::error_of<mp::UsageError>(
+                  [] { mp::require_option(false, "num-procs", "how many processes share the ports"); }),
+              "missing option --num-procs (how many processes share the ports)");
 }
 
 TEST(Strprintf, FormatsLongStrings)

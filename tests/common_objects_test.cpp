@@ -5,7 +5,7 @@
 
 #include <mp/all.hpp>
 
-#include "harness/error_text.hpp"
+#include "harness/argv.hpp"
 #include "harness/in_process_eal.hpp"
 
 #include <csignal>

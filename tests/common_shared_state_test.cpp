@@ -22,7 +22,7 @@
 #include <mp/mempool.hpp>
 #include <mp/process_claims.hpp>
 
-#include "harness/error_text.hpp"
+#include "harness/argv.hpp"
 #include "harness/in_process_eal.hpp"
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -54,6 +55,14 @@ std::optional<Screen> last_screen(std::string text, std::size_t clients)
             return std::nullopt;
         end = start - 1;
     }
+}
+
+std::size_t occurrences(const std::string& text, std::string_view what)
+{
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+        ++n;
+    return n;
 }
 
 // Waits until `value(screen)` of a newer screen exceeds `above`; returns it (0 on timeout).
@@ -155,15 +164,38 @@ std::optional<unsigned long long> handed_back(const std::string& server_output, 
                              "Return ring of client " + std::to_string(client) + ": ");
 }
 
+// Our server and clients 0 and 1 (lcores 1 and 2, both on CPU 1); the clients
+// start once the server runs (with --proc-type=auto, one started first would
+// become the primary).
+struct ServerAndTwoClients {
+    explicit ServerAndTwoClients(const DpdkPrefix& prefix) : prefix(prefix), server(server_cmd(prefix))
+    {
+    }
+    ::testing::AssertionResult ready()
+    {
+        if (!server.expect("APP: Finished Process Init.", 90s))
+            return ::testing::AssertionFailure() << "server: " << server.output();
+        c0.emplace(client_cmd(prefix, "1@1", "0"));
+        c1.emplace(client_cmd(prefix, "2@1", "1"));
+        for (Process* c : {&*c0, &*c1})
+            if (!c->expect_regex("Client process [01] handling packets", 90s))
+                return ::testing::AssertionFailure() << "client: " << c->output();
+        return ::testing::AssertionSuccess();
+    }
+
+    const DpdkPrefix& prefix;
+    Process server;
+    std::optional<Process> c0, c1;
+};
+
 TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
 {
     DpdkPrefix prefix("csmp_two");
-    Process server(server_cmd(prefix));
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
-    Process c0(client_cmd(prefix, "1@1", "0"));
-    Process c1(client_cmd(prefix, "2@1", "1"));
-    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
-    ASSERT_TRUE(c1.expect("Client process 1 handling packets", 90s)) << c1.output();
+    ServerAndTwoClients run(prefix);
+    ASSERT_TRUE(run.ready());
+    Process& server = run.server;
+    Process& c0 = *run.c0;
+    Process& c1 = *run.c1;
 
     // Both clients' rx grow.
     const auto first0 = wait_for_screen_value(server, 2, client_tx(0), 0);
@@ -177,12 +209,16 @@ TEST(ClientServerMp, TwoClientsShareTheTrafficAndTheBooksBalance)
     // share. What a client gets depends on when it runs (a ring fills in
     // microseconds while its client is off the CPU), so on a machine busy with
     // other work one window can be lopsided: up to three windows are tried.
+    // A window is three statistics screens (the server prints one a second).
     std::ostringstream shares;
     bool fair = false;
     for (int window = 0; window < 3 && !fair; ++window) {
         const auto before = last_screen(server.output(), 2);
         ASSERT_TRUE(before);
-        std::this_thread::sleep_for(3s);
+        const std::size_t screens = occurrences(server.output(), "PORTS\n-----\n");
+        ASSERT_TRUE(poll_until(20s, [&] {
+            return occurrences(server.output(), "PORTS\n-----\n") >= screens + 3;
+        }, 100ms)) << "no statistics screen for 20 s";
         const auto after = last_screen(server.output(), 2);
         ASSERT_TRUE(after);
         const double got0 = static_cast<double>(after->clients[0].rx - before->clients[0].rx);
@@ -245,7 +281,13 @@ TEST(ClientServerMp, StatisticsWithASecondLcoreAndThroughTelemetry)
         Process query({"/bin/sh", "-c",
                        "echo /mp_server/stats | " + telemetry + " -f " + prefix.name()});
         ASSERT_TRUE(query.expect_regex(R"re("client_0_tx": [1-9])re", 60s)) << query.output();
-        EXPECT_NE(query.output().find("\"port_1_rx\""), std::string::npos) << query.output();
+        // Every key docs/client_server_mp.rst lists.
+        for (const char* key : {"port_0_rx", "port_0_tx", "port_0_tx_drop", "port_1_rx",
+                                "port_1_tx", "port_1_tx_drop", "client_0_rx", "client_0_rx_drop",
+                                "client_0_tx", "client_0_tx_drop", "client_0_returned"})
+            EXPECT_TRUE(std::regex_search(query.output(),
+                                          std::regex("\"" + std::string(key) + "\": \\d+")))
+                << key << " missing: " << query.output();
         query.wait_exit(10s);
     }
     stop(c0);
@@ -486,6 +528,43 @@ TEST(ClientServerMp, AProcessKilledInsideItsStartUpLeavesNoLockHeld)
     EXPECT_LE(std::chrono::steady_clock::now() - asked, 3s);
 }
 
+// SIGTERM ends a client as Ctrl-C does. Ctrl-C on the server while a client
+// still runs: the server leaves the shared objects to it and exits 0, and the
+// client notices within a second that its server has gone.
+TEST(ClientServerMp, SigtermEndsAClientAndAClientOutlivesItsServerByASecond)
+{
+    DpdkPrefix prefix("csmp_serverexit");
+    ServerAndTwoClients run(prefix);
+    ASSERT_TRUE(run.ready());
+    ASSERT_GT(wait_for_screen_value(run.server, 2, client_tx(1), 0), 0U) << run.server.output();
+
+    EXPECT_TRUE(stops_on(*run.c1, SIGTERM, 10s));
+    const ClientLine t1 = client_totals(*run.c1);
+    EXPECT_GT(t1.rx, 0U) << run.c1->output();
+    EXPECT_EQ(t1.rx, t1.tx + t1.tx_drop);
+
+    EXPECT_TRUE(stops_on(run.server, SIGINT, 10s));
+    EXPECT_NE(run.server.output().find("1 client still running: leaving the ports and shared "
+                                       "objects in place"),
+              std::string::npos)
+        << run.server.output();
+    // (The first look may come just before the server is gone: two seconds.)
+    EXPECT_TRUE(
+        refused(*run.c0, "mp_client", "mp_server has exited: the client stops with it", 3s));
+    const ClientLine t0 = client_totals(*run.c0);
+    EXPECT_GT(t0.rx, 0U) << run.c0->output();
+    EXPECT_EQ(t0.rx, t0.tx + t0.tx_drop) << run.c0->output();
+}
+
+TEST(ClientServerMp, SigtermEndsTheServer)
+{
+    DpdkPrefix prefix("csmp_term");
+    Process server(server_cmd(prefix));
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
+    EXPECT_TRUE(stops_on(server, SIGTERM, 10s));
+    EXPECT_NE(server.output().find("final statistics:"), std::string::npos) << server.output();
+}
+
 // One line "<program>: error: <text>" on stderr and exit code 1.
 void expect_refusal(Process& p, const std::string& text)
 {
@@ -500,6 +579,8 @@ TEST(ClientServerMp, ServerRefusesBadArguments)
     };
     const Case cases[] = {
         {"3", "0", "mp_server: error: invalid value '0' for -n: expected a number from 1 to 16"},
+        {"3", "two", "mp_server: error: invalid value 'two' for -n: expected a number from 1 to 16"},
+        {"0", "2", "mp_server: error: portmask '0' selects no port"},
         {"3", "17", "mp_server: error: invalid value '17' for -n: expected a number from 1 to 16"},
         {"xyz", "2", "mp_server: error: invalid portmask 'xyz'"},
         {"7", "2", "mp_server: error: portmask 0x7 selects port 2, which does not exist"},
@@ -510,6 +591,20 @@ TEST(ClientServerMp, ServerRefusesBadArguments)
         Process server(server_cmd(prefix, c.mask, c.clients));
         expect_refusal(server, c.message);
         EXPECT_TRUE(prefix.leftovers().empty()) << c.message;
+    }
+    // Options the -p/-n pattern above cannot express.
+    const std::pair<std::vector<std::string>, std::string> raw[] = {
+        {{"-n", "2"}, "mp_server: error: missing option -p (the hexadecimal mask of the ports"},
+        {{"-p", "3"}, "mp_server: error: missing option -n (the number of clients, 1 to 16)"},
+        {{"-p", "3", "-n"}, "mp_server: error: option -n needs a value"},
+        {{"-p", "3", "-n", "2", "-s", "1"}, "mp_server: error: unknown option '-s'"},
+    };
+    for (const auto& [app, message] : raw) {
+        DpdkPrefix prefix("csmp_badsrv");
+        Process server(args({{binary("mp_server")},
+                             eal_args(prefix, "0@0", {"net_null0", "net_null1"}), {"--"}, app}));
+        expect_refusal(server, message);
+        EXPECT_TRUE(prefix.leftovers().empty()) << message;
     }
 }
 
@@ -538,6 +633,16 @@ TEST(ClientServerMp, ClientsAreRefusedWithOneLine)
         Process c(client_cmd(prefix, "1@1", "16"));
         expect_refusal(c, "mp_client: error: invalid value '16' for -n: expected a number from "
                           "0 to 15");
+    }
+    {
+        Process c(client_cmd(prefix, "1@1", "-1"));
+        expect_refusal(c, "mp_client: error: invalid value '-1' for -n: expected a number from "
+                          "0 to 15");
+    }
+    {
+        Process c(args({{binary("mp_client")}, eal_args(prefix, "1@1", {}, {"--proc-type=auto"}),
+                        {"--", "-n", "0", "-p", "3"}}));
+        expect_refusal(c, "mp_client: error: unknown option '-p'");
     }
     {
         Process c(args({{binary("mp_client")}, eal_args(prefix, "1@1", {}, {"--proc-type=auto"}),

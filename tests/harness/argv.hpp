@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
 // Command lines for the argument-parser unit tests: words in, the span of
-// char* the parsers take out, and the text of the UsageError a parser throws.
+// char* the parsers take out; and the text of the exception a call throws.
 
+#include <exception>
 #include <initializer_list>
 #include <span>
 #include <string>
@@ -33,18 +34,26 @@ private:
     std::vector<char*> pointers_;
 };
 
+// The text of the `Error` that `call()` throws, or "no error" (another
+// exception type goes on to the test, which then fails).
+template <class Error = std::exception, class Call>
+std::string error_of(Call&& call)
+{
+    try {
+        call();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
 // What `parse(args)` says about the command line `words`: the UsageError's text,
 // or "no error".
 template <class Parse>
 std::string usage_error(Parse&& parse, std::vector<std::string> words)
 {
     const Argv argv(std::move(words));
-    try {
-        parse(argv.span());
-    } catch (const mp::UsageError& e) {
-        return e.what();
-    }
-    return "no error";
+    return error_of<mp::UsageError>([&] { parse(argv.span()); });
 }
 
 } // namespace mptest

@@ -50,8 +50,18 @@ std::string upstream(std::string_view name)
 
 std::string dpdk_tool(std::string_view name)
 {
-    for (const char* dir : {"/usr/bin", "/usr/local/bin", "/usr/sbin"}) {
-        const std::string path = std::string(dir) + "/" + std::string(name);
+    // PATH first, as a shell finds it; then where Debian's packages put the
+    // tools, for a test environment started with a bare PATH.
+    std::vector<std::string> dirs;
+    if (const char* path = std::getenv("PATH")) {
+        std::istringstream in(path);
+        for (std::string dir; std::getline(in, dir, ':');)
+            if (!dir.empty())
+                dirs.push_back(dir);
+    }
+    dirs.insert(dirs.end(), {"/usr/bin", "/usr/local/bin", "/usr/sbin"});
+    for (const std::string& dir : dirs) {
+        const std::string path = dir + "/" + std::string(name);
         if (access(path.c_str(), X_OK) == 0)
             return path;
     }

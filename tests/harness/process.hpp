@@ -36,7 +36,8 @@ std::string binary(std::string_view name);
 // An upstream C example built from the dpdk-doc sources, e.g. upstream("simple_mp");
 // empty if it was not built.
 std::string upstream(std::string_view name);
-// A DPDK tool (dpdk-testpmd, dpdk-proc-info) from PATH; empty if missing.
+// A DPDK tool (dpdk-testpmd, dpdk-proc-info) from PATH, else from /usr/bin,
+// /usr/local/bin or /usr/sbin; empty if missing.
 std::string dpdk_tool(std::string_view name);
 
 // A --file-prefix of its own for one test; removes its files when destroyed.

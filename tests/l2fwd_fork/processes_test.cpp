@@ -7,13 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -32,63 +32,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// ---- the master's telemetry ------------------------------------------------
-// A connection to the telemetry socket of the primary with this file prefix,
-// kept open (each new connection costs the master a thread). query() returns
-// the reply, or "" if the master cannot be reached.
-class Telemetry {
-public:
-    explicit Telemetry(const DpdkPrefix& prefix)
-        : path_("/var/run/dpdk/" + prefix.name() + "/dpdk_telemetry.v2")
-    {
-    }
-    ~Telemetry() { disconnect(); }
-    Telemetry(const Telemetry&) = delete;
-    Telemetry& operator=(const Telemetry&) = delete;
-
-    std::string query(const std::string& command)
-    {
-        if (fd_ < 0 && !connect_socket())
-            return {};
-        std::vector<char> buffer(64 * 1024);
-        if (write(fd_, command.data(), command.size()) == static_cast<ssize_t>(command.size())) {
-            const ssize_t n = read(fd_, buffer.data(), buffer.size());
-            if (n > 0)
-                return std::string(buffer.data(), static_cast<std::size_t>(n));
-        }
-        disconnect();
-        return {};
-    }
-
-private:
-    bool connect_socket()
-    {
-        fd_ = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-        // A master stuck with its telemetry lock held must fail the test, not
-        // hang it.
-        const timeval limit{2, 0};
-        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path_.c_str());
-        char greeting[1024];
-        if (fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-            read(fd_, greeting, sizeof(greeting)) > 0)
-            return true;
-        disconnect();
-        return false;
-    }
-    void disconnect()
-    {
-        if (fd_ >= 0)
-            close(fd_);
-        fd_ = -1;
-    }
-
-    std::string path_;
-    int fd_ = -1;
-};
-
+// ---- the master's telemetry (the harness's client, kept connected: each new
+// connection costs the master a thread) --------------------------------------
 // The number under "key" in a telemetry reply; a missing key fails the test.
 unsigned long long json_number(const std::string& json, const std::string& key)
 {
@@ -143,19 +88,18 @@ template <class Accept>
 std::vector<SlaveInfo> wait_for_slaves(Telemetry& telemetry, std::size_t n, Accept accept,
                                        std::chrono::milliseconds timeout = 20s)
 {
-    const auto deadline = Clock::now() + timeout;
     std::vector<SlaveInfo> found;
-    while (Clock::now() < deadline) {
+    // Every 10 ms: the recovery times are read off this loop, and each query
+    // wakes the master, which shares the CPUs with two busy-polling slaves.
+    const bool ok = poll_until(timeout, [&] {
         found = slaves(telemetry);
         const bool all_running =
             found.size() == n && std::all_of(found.begin(), found.end(), [](const auto& s) {
                 return s.state == "running" && s.pid > 0;
             });
-        if (all_running && accept(found))
-            return found;
-        std::this_thread::sleep_for(5ms);
-    }
-    return {};
+        return all_running && accept(found);
+    }, 10ms);
+    return ok ? found : std::vector<SlaveInfo>{};
 }
 
 std::vector<SlaveInfo> wait_for_slaves(Telemetry& telemetry, std::size_t n)
@@ -300,6 +244,41 @@ struct RunningMaster {
     std::vector<SlaveInfo> slaves;
 };
 
+// The master stops its slaves (500 ms each at most) and frees the ports and
+// pools: docs/reliability.rst promises an exit within 5 s of SIGINT.
+constexpr auto sigint_limit = 5s;
+// A recovery is nearly all the new slaves' start-up (docs/l2fwd_fork.rst:
+// median 0.1-0.25 s on an idle machine, 0.4-0.55 s with the CPUs busy
+// elsewhere). Load slows a start-up as it slows any process start, so the
+// median is held to what a secondary start costs on the machine at the time
+// of the test. The two slaves start side by side, and the measured start
+// includes an exit a slave does not make: a recovery takes 0.7-0.9 of it
+// (load 17-32 on the 2-CPU test machine), so twice that fails. One slow
+// recovery is load; one past a few start limits (5 s each) is a stall.
+constexpr double recovery_per_start = 1.3;
+constexpr double recovery_slack_ms = 100;
+constexpr double max_worst_recovery_ms = 20000;
+
+// How long a secondary of `prefix` takes from its exec to its end, as a slave
+// starts (same EAL options): the --slave check refuses it right after
+// rte_eal_init() and the memzone lookup. The median of `n`.
+double secondary_start_ms(const DpdkPrefix& prefix, int n)
+{
+    std::vector<double> took;
+    for (int i = 0; i < n; ++i) {
+        const auto started = Clock::now();
+        Process probe(args({{binary("l2fwd_fork")},
+                            eal_args(prefix, "9@(0,1)", {},
+                                     {"--proc-type=secondary", "--no-telemetry",
+                                      "--log-level=lib.eal:warning"}),
+                            {"--", "--slave=0"}}));
+        EXPECT_TRUE(probe.wait_exit(30s)) << probe.output();
+        took.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+    }
+    std::sort(took.begin(), took.end());
+    return took[took.size() / 2];
+}
+
 double median(std::vector<double> v)
 {
     std::sort(v.begin(), v.end());
@@ -318,6 +297,7 @@ TEST(L2fwdFork, FloatingSlavesRecoverFromTwentyKillsWithoutLeakingMbufs)
     Process& master = run.process;
     Telemetry& telemetry = run.telemetry;
     auto current = run.slaves;
+    const double start_before = secondary_start_ms(run.prefix, 3);
 
     const auto seed = static_cast<unsigned>(Clock::now().time_since_epoch().count());
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -356,29 +336,31 @@ TEST(L2fwdFork, FloatingSlavesRecoverFromTwentyKillsWithoutLeakingMbufs)
             EXPECT_EQ(s.restarts, static_cast<unsigned>(round + 1));
 
         // Forwarding goes on: both ports receive again.
-        const auto deadline = Clock::now() + 10s;
         std::string after;
-        do {
-            std::this_thread::sleep_for(5ms);
+        poll_until(10s, [&] {
             after = telemetry.query("/l2fwd_fork/stats");
-        } while (Clock::now() < deadline &&
-                 !(port_rx(after, 0) > port_rx(before, 0) && port_rx(after, 1) > port_rx(before, 1)));
+            return port_rx(after, 0) > port_rx(before, 0) && port_rx(after, 1) > port_rx(before, 1);
+        }, 10ms);
         EXPECT_GT(port_rx(after, 0), port_rx(before, 0)) << "port 0 forwards again";
         EXPECT_GT(port_rx(after, 1), port_rx(before, 1)) << "port 1 forwards again";
         // Mbufs: the two port pools are renewed, none is left behind, and what
         // is in use is what two slaves hold in flight (bursts, TX buffers).
         EXPECT_EQ(json_number(after, "mempools"), 2U) << after;
         max_in_use = std::max(max_in_use, json_number(after, "mbufs_in_use"));
-        // Renewal puts every mbuf back: at most two slaves' bursts and TX
-        // buffers (2 x 2 x 32) are out, however many kills came before.
-        EXPECT_LE(json_number(after, "mbufs_in_use"), 128U) << after;
     }
+    // Renewal puts every mbuf back: at most two slaves' bursts and TX buffers
+    // (2 x 2 x 32) are out, however many kills came before.
+    EXPECT_LE(max_in_use, 128U) << "mbufs in use after a recovery";
     const std::string stats = telemetry.query("/l2fwd_fork/stats");
     EXPECT_EQ(json_number(stats, "recoveries"), 20U);
-    // New slaves appear within 2 s (typically 0.1-0.3 s). A slave's start is
-    // ~50 ms of CPU (EAL init, driver plugins), so on a machine loaded by other
-    // tests a single recovery can take longer: the median is what is held to it.
-    EXPECT_LT(median(appear_ms), 2000.0);
+    // (Load changes during the test: the start-up cost before and after.)
+    const double start_ms = std::max(start_before, secondary_start_ms(run.prefix, 3));
+    std::printf("[ measured ] a secondary start: %.0f ms\n", start_ms);
+    EXPECT_LT(median(appear_ms), recovery_per_start * start_ms + recovery_slack_ms);
+    EXPECT_LT(*std::max_element(appear_ms.begin(), appear_ms.end()), max_worst_recovery_ms);
+    EXPECT_LT(static_cast<double>(json_number(stats, "worst_recovery_us")) / 1000.0,
+              max_worst_recovery_ms);
+    EXPECT_GT(json_number(stats, "last_recovery_us"), 0U) << stats;
     std::printf("[ measured ] each kill:");
     for (double ms : appear_ms)
         std::printf(" %.0f", ms);
@@ -416,10 +398,7 @@ TEST(L2fwdFork, FloatingSlavesRecoverFromTwentyKillsWithoutLeakingMbufs)
     EXPECT_TRUE(std::regex_search(log, std::regex("APP: slave \\d restarted: lcore \\d+, old pid "
                                                   "\\d+, new pid \\d+, recovery [0-9.]+ ms")));
 
-    master.signal(SIGINT);
-    const auto exit = master.wait_exit(20s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 0) << master.output();
+    EXPECT_TRUE(stops_on(master, SIGINT, sigint_limit));
 }
 
 TEST(L2fwdFork, PinnedSlavesRunOnTheirLcoresCpu)
@@ -449,6 +428,8 @@ TEST(L2fwdFork, PinnedSlavesRunOnTheirLcoresCpu)
         standby_cpus.insert(cpus_allowed(pid));
     EXPECT_EQ(standby_cpus, (std::set<std::string>{"0", "1"}));
     EXPECT_NE(master.output().find("lcore 1 and 2 paired"), std::string::npos);
+    // -T 0: no statistics while it runs (-T 1 prints them every second).
+    EXPECT_FALSE(master.expect("Port statistics", 1500ms)) << master.output();
 }
 
 TEST(L2fwdFork, OnlyTheGroupOfTheDeadSlaveIsStoppedAndRestarted)
@@ -459,6 +440,16 @@ TEST(L2fwdFork, OnlyTheGroupOfTheDeadSlaveIsStoppedAndRestarted)
     Process& master = run.process;
     Telemetry& telemetry = run.telemetry;
     const auto before = run.slaves;
+    // EAL's files for a secondary carry its pid ("mp_socket_<pid>_<tsc>"...).
+    const auto files_of = [&run](int pid) {
+        std::vector<std::string> found;
+        const std::string tag = "_" + std::to_string(pid) + "_";
+        for (const auto& file : std::filesystem::directory_iterator(run.prefix.runtime_dir()))
+            if (file.path().filename().string().find(tag) != std::string::npos)
+                found.push_back(file.path().filename());
+        return found;
+    };
+    ASSERT_FALSE(files_of(before[2].pid).empty()) << "no runtime file names a slave's pid";
 
     ASSERT_EQ(kill(before[2].pid, SIGKILL), 0); // receives on port 2, paired with 3
     const auto after = wait_for_slaves(telemetry, 4, [&](const std::vector<SlaveInfo>& now) {
@@ -488,6 +479,60 @@ TEST(L2fwdFork, OnlyTheGroupOfTheDeadSlaveIsStoppedAndRestarted)
                                     std::to_string(after[2].pid)));
     EXPECT_EQ(master.output().find("stopping slave 0"), std::string::npos);
     EXPECT_EQ(master.output().find("stopping slave 1"), std::string::npos);
+    // The master removed what EAL left for the two ended slaves.
+    EXPECT_EQ(files_of(before[2].pid), std::vector<std::string>{});
+    EXPECT_EQ(files_of(before[3].pid), std::vector<std::string>{});
+    EXPECT_FALSE(files_of(after[2].pid).empty());
+}
+
+// -q 2 -p f: each slave receives on both ports of a pair, so it is a group of
+// its own, and a death restarts that slave alone.
+TEST(L2fwdFork, WithTwoPortsPerSlaveOnlyTheDeadSlaveRestarts)
+{
+    RunningMaster run("l2fq", "0@0,1@1,2@0", {"net_null0", "net_null1", "net_null2", "net_null3"},
+                      {"-p", "f", "-q", "2", "-T", "0"}, 2);
+    ASSERT_TRUE(run.ready()) << run.process.output();
+    const auto before = run.slaves;
+    EXPECT_EQ(before[0].rx_ports, "0 1");
+    EXPECT_EQ(before[1].rx_ports, "2 3");
+    ASSERT_EQ(kill(before[0].pid, SIGKILL), 0);
+    const auto after = wait_for_slaves(run.telemetry, 2, [&](const std::vector<SlaveInfo>& now) {
+        return now[0].pid != before[0].pid;
+    });
+    ASSERT_EQ(after.size(), 2U) << run.process.output();
+    EXPECT_EQ(after[0].restarts, before[0].restarts + 1);
+    EXPECT_EQ(after[1].pid, before[1].pid) << "slave 1 shares no port with slave 0";
+    EXPECT_EQ(after[1].restarts, before[1].restarts);
+    EXPECT_EQ(run.process.output().find("stopping slave"), std::string::npos)
+        << run.process.output();
+    EXPECT_TRUE(stops_on(run.process, SIGINT, sigint_limit));
+}
+
+// A Ctrl-C reaches the slaves too (one process group): they leave their
+// stopping to the master. SIGTERM ends a slave, and the master restarts it.
+TEST(L2fwdFork, SlavesIgnoreSigintAndAreRestartedAfterSigterm)
+{
+    RunningMaster run("l2ft", "0@0,1@1,2@0", {"net_null0", "net_null1"},
+                      {"-p", "3", "-T", "0"}, 2);
+    ASSERT_TRUE(run.ready()) << run.process.output();
+    const auto before = run.slaves;
+    ASSERT_EQ(kill(before[0].pid, SIGINT), 0);
+    ASSERT_EQ(kill(before[1].pid, SIGINT), 0);
+    // Nothing to wait for but time: neither may end within it.
+    EXPECT_FALSE(poll_until(1s, [&] { return gone(before[0].pid) || gone(before[1].pid); }))
+        << run.process.output();
+
+    ASSERT_EQ(kill(before[1].pid, SIGTERM), 0);
+    const auto after = wait_for_slaves(run.telemetry, 2, [&](const std::vector<SlaveInfo>& now) {
+        return now[0].pid != before[0].pid && now[1].pid != before[1].pid;
+    });
+    ASSERT_EQ(after.size(), 2U) << run.process.output();
+    EXPECT_EQ(after[1].restarts, before[1].restarts + 1);
+    EXPECT_TRUE(run.process.expect("APP: slave 1 restarted: lcore " +
+                                   std::to_string(before[1].lcore) + ", old pid " +
+                                   std::to_string(before[1].pid)))
+        << run.process.output();
+    EXPECT_TRUE(stops_on(run.process, SIGINT, sigint_limit));
 }
 
 TEST(L2fwdFork, CtrlCStopsEverySlaveAndPrintsBalancedStatistics)
@@ -498,11 +543,19 @@ TEST(L2fwdFork, CtrlCStopsEverySlaveAndPrintsBalancedStatistics)
     Process& master = run.process;
     const auto found = run.slaves;
     ASSERT_TRUE(master.expect("Aggregate statistics", 20s)) << "statistics every second";
-    master.signal(SIGINT);
-    const auto exit = master.wait_exit(20s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 0) << master.output();
+    // Every key docs/l2fwd_fork.rst lists (json_number fails on a missing one).
+    const std::string stats = run.telemetry.query("/l2fwd_fork/stats");
+    for (const char* key : {"total_tx", "total_rx", "total_dropped", "mempools", "mbufs_in_use",
+                            "recoveries", "last_recovery_us", "worst_recovery_us"})
+        json_number(stats, key);
+    EXPECT_GT(json_number(stats, "total_rx"), 0U) << stats;
+    EXPECT_EQ(json_number(stats, "recoveries"), 0U) << stats;
+    EXPECT_NE(run.telemetry.query("/l2fwd_fork/slaves").find("\"launch_lcore\":1,"),
+              std::string::npos);
+    EXPECT_TRUE(stops_on(master, SIGINT, sigint_limit));
     const std::string log = master.output();
+    // A pipe is not a terminal: no screen clearing between the statistics.
+    EXPECT_EQ(log.find("\033[2J"), std::string::npos);
     const auto signal_at = log.find("Signal 2 received, preparing to exit...");
     ASSERT_NE(signal_at, std::string::npos) << log;
     const std::string tail = log.substr(signal_at);
@@ -523,6 +576,21 @@ TEST(L2fwdFork, CtrlCStopsEverySlaveAndPrintsBalancedStatistics)
     ASSERT_TRUE(sent && received && dropped) << tail;
     EXPECT_GT(*received, 0U);
     EXPECT_EQ(*sent + *dropped, *received);
+    // And port by port: what came in on p went out on its pair p^1, or was
+    // dropped there.
+    const std::string last = tail.substr(tail.rfind("Port statistics"));
+    std::map<unsigned, std::array<unsigned long long, 3>> ports; // sent, received, dropped
+    static const std::regex port_block("Statistics for port (\\d+) -+\\nPackets sent: +(\\d+)\\n"
+                                       "Packets received: +(\\d+)\\nPackets dropped: +(\\d+)");
+    for (auto it = std::sregex_iterator(last.begin(), last.end(), port_block);
+         it != std::sregex_iterator(); ++it)
+        ports[std::stoul((*it)[1])] = {std::stoull((*it)[2]), std::stoull((*it)[3]),
+                                       std::stoull((*it)[4])};
+    ASSERT_EQ(ports.size(), 2U) << last;
+    for (unsigned p : {0U, 1U}) {
+        EXPECT_GT(ports[p][1], 0U) << "port " << p;
+        EXPECT_EQ(ports[p][1], ports[p ^ 1][0] + ports[p ^ 1][2]) << "port " << p << "\n" << last;
+    }
     EXPECT_TRUE(gone(found[0].pid) && gone(found[1].pid));
 }
 
@@ -539,9 +607,7 @@ TEST(L2fwdFork, KillingTheMasterLeavesNoSlave)
     const auto exit = master.wait_exit(10s);
     ASSERT_TRUE(exit);
     EXPECT_EQ(exit->signal, SIGKILL);
-    const auto deadline = Clock::now() + 10s;
-    while (Clock::now() < deadline && !std::all_of(kids.begin(), kids.end(), gone))
-        std::this_thread::sleep_for(10ms);
+    poll_until(10s, [&] { return std::all_of(kids.begin(), kids.end(), gone); });
     EXPECT_TRUE(gone(found[0].pid)) << "slave " << found[0].pid << " outlived the master";
     EXPECT_TRUE(gone(found[1].pid)) << "slave " << found[1].pid << " outlived the master";
     for (int pid : kids)
@@ -626,6 +692,11 @@ TEST(L2fwdFork, EachBadStartFailsWithOneClearLine)
          "invalid value '17' for -q: expected a number from 1 to 16"},
         {"0@0,1@1,2@0", {"-p", "3", "-T", "86401"},
          "invalid value '86401' for -T: expected a number from 0 to 86400"},
+        {"0@0,1@1,2@0", {"-p", "3", "-T", "ten"},
+         "invalid value 'ten' for -T: expected a number from 0 to 86400"},
+        {"0@0,1@1,2@0", {"-p", "3", "-f1"}, "option -f takes no value"},
+        {"0@0,1@1,2@0", {"-p"}, "option -p needs a value"},
+        {"0@0,1@1,2@0", {"-p", "0"}, "portmask '0' selects no port"},
         {"0@0,1@1,2@0", {"-p", "zz"}, "invalid portmask 'zz'"},
         {"0@0,1@1,2@0", {"-p", "4"}, "portmask 0x4 selects port 2, which does not exist"},
         {"0@0,1@1,2@0", {"-p", "1"}, "portmask 0x1 selects 1 ports: an even number is needed"},
@@ -640,12 +711,7 @@ TEST(L2fwdFork, EachBadStartFailsWithOneClearLine)
         SCOPED_TRACE(bad.error);
         DpdkPrefix prefix("l2fb");
         Process process(l2fwd_fork(prefix, bad.lcores, {"net_null0", "net_null1"}, bad.app_args));
-        const auto exit = process.wait_exit(30s);
-        ASSERT_TRUE(exit);
-        EXPECT_EQ(exit->code, 1);
-        EXPECT_NE(process.errors().find(std::string("l2fwd_fork: error: ") + bad.error),
-                  std::string::npos)
-            << process.errors();
+        EXPECT_TRUE(refused(process, "l2fwd_fork", std::string("l2fwd_fork: error: ") + bad.error));
         EXPECT_TRUE(prefix.leftovers().empty()) << "hugepage files or runtime folder left";
     }
 }
@@ -657,13 +723,9 @@ TEST(L2fwdFork, NotEnoughLcoresForThePortsOrASecondaryStartAreRefused)
         Process process(l2fwd_fork(prefix, "0@0,1@1,2@0",
                                    {"net_null0", "net_null1", "net_null2", "net_null3"},
                                    {"-p", "f"}));
-        const auto exit = process.wait_exit(30s);
-        ASSERT_TRUE(exit);
-        EXPECT_EQ(exit->code, 1);
-        EXPECT_NE(process.errors().find("l2fwd_fork: error: not enough lcores: 4 ports at 1 per "
-                                        "slave need 4 slave lcores"),
-                  std::string::npos)
-            << process.errors();
+        EXPECT_TRUE(refused(process, "l2fwd_fork",
+                            "l2fwd_fork: error: not enough lcores: 4 ports at 1 per slave need 4 "
+                            "slave lcores"));
         EXPECT_TRUE(prefix.leftovers().empty());
     }
     DpdkPrefix prefix("l2fs");
@@ -673,22 +735,13 @@ TEST(L2fwdFork, NotEnoughLcoresForThePortsOrASecondaryStartAreRefused)
     Process secondary(args({{binary("l2fwd_fork")},
                             eal_args(prefix, "5@1", {}, {"--proc-type=secondary"}),
                             {"--", "-p", "3"}}));
-    auto exit = secondary.wait_exit(30s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
-    EXPECT_NE(secondary.errors().find("l2fwd_fork: error: l2fwd_fork runs as the master"),
-              std::string::npos)
-        << secondary.errors();
+    EXPECT_TRUE(refused(secondary, "l2fwd_fork", "l2fwd_fork: error: l2fwd_fork runs as the master"));
     Process impostor(args({{binary("l2fwd_fork")},
                            eal_args(prefix, "6@1", {}, {"--proc-type=secondary"}),
                            {"--", "--slave=0"}}));
-    exit = impostor.wait_exit(30s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
-    EXPECT_NE(impostor.errors().find("l2fwd_fork: error: --slave=0: this process was not "
-                                     "started by the master"),
-              std::string::npos)
-        << impostor.errors();
+    EXPECT_TRUE(refused(impostor, "l2fwd_fork",
+                        "l2fwd_fork: error: --slave=0: this process was not started by the "
+                        "master"));
     EXPECT_TRUE(primary.running());
 }
 
@@ -794,20 +847,13 @@ TEST(L2fwdFork, SlaveOfAnotherBuildRefusesWithOneLine)
     Process other(args({{build_root() + "/tests/l2fwd_fork/l2fwd_fork_other_layout"},
                         eal_args(run.prefix, "6@1", {}, {"--proc-type=secondary"}),
                         {"--", "--slave=0"}}));
-    const auto exit = other.wait_exit(30s);
-    ASSERT_TRUE(exit);
-    EXPECT_EQ(exit->code, 1);
+    EXPECT_TRUE(refused(other, "l2fwd_fork", "this program expects version 999"));
     EXPECT_TRUE(std::regex_search(
         other.errors(),
         std::regex("l2fwd_fork: error: --slave=0: the master's shared state has layout "
                    "version [0-9]+ \\([0-9]+ bytes\\), this program expects version 999 "
                    "\\([0-9]+ bytes\\): it is another build of l2fwd_fork\n")))
         << other.errors();
-    const std::string errors = other.errors();
-    std::size_t lines = 0;
-    for (std::size_t at = 0; (at = errors.find("error:", at)) != std::string::npos; ++at)
-        ++lines;
-    EXPECT_EQ(lines, 1U) << "one line: " << errors;
     EXPECT_TRUE(run.process.running());
 }
 
@@ -855,16 +901,16 @@ TEST(L2fwdFork, FailedLaunchesEndTheRunWithOneLineInsteadOfHanging)
     Process master(l2fwd_fork(prefix, "0@0,1@1,2@0", {"net_null0", "net_null1"},
                               {"-p", "3", "-T", "0"}));
     unsetenv("MP_FAIL_LAUNCH");
-    const auto exit = master.wait_exit(30s);
-    ASSERT_TRUE(exit) << "still running: " << master.output();
-    EXPECT_EQ(exit->code, 1);
-    EXPECT_NE(master.output().find("was not started: cannot launch it on lcore"),
-              std::string::npos)
-        << master.output();
-    EXPECT_NE(master.errors().find("l2fwd_fork: error: slave "), std::string::npos);
-    EXPECT_NE(master.errors().find("times in a row before it could forward: giving up"),
-              std::string::npos)
-        << master.errors();
+    EXPECT_TRUE(refused(master, "l2fwd_fork",
+                        "ended 5 times in a row before it could forward: giving up"));
+    // The slave it gave up on was tried exactly 5 times.
+    const std::string log = master.output();
+    std::smatch given_up;
+    ASSERT_TRUE(std::regex_search(log, given_up, std::regex("error: slave (\\d+) ")));
+    const std::regex failed_start("slave " + given_up[1].str() + " [^\n]*was not started");
+    const auto tries = std::distance(std::sregex_iterator(log.begin(), log.end(), failed_start),
+                                     std::sregex_iterator());
+    EXPECT_EQ(tries, 5) << log;
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 
 #include <mp/all.hpp>
 
+#include "../harness/argv.hpp"
 #include "../harness/in_process_eal.hpp"
 #include "commands.hpp"
 #include "message_channel.hpp"
@@ -89,13 +90,9 @@ TEST_F(PrimaryObjects, PrimaryCreatesTheUpstreamObjectsAndTheSecondarySwapsTheRi
 
 TEST(MessageChannel, AttachWithoutAPrimarysObjectsNamesTheMissingRing)
 {
-    try {
-        MessageChannel::attach({});
-        FAIL() << "attach() found objects nobody created";
-    } catch (const mp::StartupError& e) {
-        EXPECT_STREQ(e.what(), "cannot find ring 'SEC_2_PRI': is the primary process running "
-                               "with the same --file-prefix?");
-    }
+    EXPECT_EQ(mptest::error_of<mp::StartupError>([] { MessageChannel::attach({}); }),
+              "cannot find ring 'SEC_2_PRI': is the primary process running with the same "
+              "--file-prefix?");
 }
 
 TEST_F(PrimaryObjects, SendPutsTheTextOnThePeersRing)

@@ -26,7 +26,7 @@ Options parse(std::vector<std::string> words)
     return parse_options(argv.span());
 }
 
-std::string error_of(std::vector<std::string> words)
+std::string usage_error(std::vector<std::string> words)
 {
     return mptest::usage_error([](auto args) { parse_options(args); }, std::move(words));
 }
@@ -45,27 +45,27 @@ TEST(Options, ShortAndLongFormsBothWork)
 
 TEST(Options, EachBadInputIsNamed)
 {
-    EXPECT_EQ(error_of({"-p", "0", "--num-procs", "2", "--proc-id", "0"}),
+    EXPECT_EQ(usage_error({"-p", "0", "--num-procs", "2", "--proc-id", "0"}),
               "portmask '0' selects no port");
-    EXPECT_EQ(error_of({"-p", "xyz", "--num-procs", "2", "--proc-id", "0"}),
+    EXPECT_EQ(usage_error({"-p", "xyz", "--num-procs", "2", "--proc-id", "0"}),
               "invalid portmask 'xyz': expected a hexadecimal mask such as 3 or 0x3");
-    EXPECT_EQ(error_of({"--num-procs", "2", "--proc-id", "0"}),
+    EXPECT_EQ(usage_error({"--num-procs", "2", "--proc-id", "0"}),
               "missing option -p (hexadecimal mask of the ports to use)");
-    EXPECT_EQ(error_of({"-p", "3", "--proc-id", "0"}),
+    EXPECT_EQ(usage_error({"-p", "3", "--proc-id", "0"}),
               "missing option --num-procs (number of symmetric_mp processes)");
-    EXPECT_EQ(error_of({"-p", "3", "--num-procs", "2"}),
+    EXPECT_EQ(usage_error({"-p", "3", "--num-procs", "2"}),
               "missing option --proc-id (this process's number, from 0 to num-procs - 1)");
-    EXPECT_EQ(error_of({"-p", "3", "--num-procs", "2", "--proc-id", "2"}),
+    EXPECT_EQ(usage_error({"-p", "3", "--num-procs", "2", "--proc-id", "2"}),
               "--proc-id 2 is out of range: with --num-procs 2 it must be from 0 to 1");
-    EXPECT_EQ(error_of({"-p", "3", "--num-procs", "0", "--proc-id", "0"}),
+    EXPECT_EQ(usage_error({"-p", "3", "--num-procs", "0", "--proc-id", "0"}),
               "invalid value '0' for --num-procs: expected a number from 1 to 64");
-    EXPECT_EQ(error_of({"-p", "3", "--num-procs", "two", "--proc-id", "0"}),
+    EXPECT_EQ(usage_error({"-p", "3", "--num-procs", "two", "--proc-id", "0"}),
               "invalid value 'two' for --num-procs: expected a number from 1 to 64");
-    EXPECT_EQ(error_of({"-p", "3", "--num-procs", "2", "--proc-id", "-1"}),
+    EXPECT_EQ(usage_error({"-p", "3", "--num-procs", "2", "--proc-id", "-1"}),
               "invalid value '-1' for --proc-id: expected a number from 0 to 63");
-    EXPECT_EQ(error_of({"-p", "3", "--num-procs", "2", "--proc-id"}),
+    EXPECT_EQ(usage_error({"-p", "3", "--num-procs", "2", "--proc-id"}),
               "option --proc-id needs a value");
-    EXPECT_EQ(error_of({"-p", "3", "--num-procs", "2", "--proc-id", "0", "--fast"}),
+    EXPECT_EQ(usage_error({"-p", "3", "--num-procs", "2", "--proc-id", "0", "--fast"}),
               "unknown option '--fast'");
 }
 
@@ -89,13 +89,8 @@ TEST(SharedConfig, MismatchNamesBothValues)
     auto config = std::make_unique<SharedConfig>();
     config->num_procs = 2;
     config->portmask = 3;
-    const auto error = [&](Options o) -> std::string {
-        try {
-            check_matches(*config, o);
-        } catch (const mp::StartupError& e) {
-            return e.what();
-        }
-        return "no error";
+    const auto error = [&](Options o) {
+        return mptest::error_of<mp::StartupError>([&] { check_matches(*config, o); });
     };
     EXPECT_EQ(error({3, 2, 1}), "no error");
     EXPECT_EQ(error({3, 4, 1}), "--num-procs 4 does not match --num-procs 2 of the running "
