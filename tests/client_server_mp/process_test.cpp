@@ -286,7 +286,7 @@ TEST(ClientServerMp, StatisticsWithASecondLcoreAndThroughTelemetry)
                                 "port_1_tx", "port_1_tx_drop", "client_0_rx", "client_0_rx_drop",
                                 "client_0_tx", "client_0_tx_drop", "client_0_returned"})
             EXPECT_TRUE(std::regex_search(query.output(),
-                                          std::regex("\"" + std::string(key) + "\": \\d+")))
+                                          std::regex(std::string("\"").append(key).append("\": \\d+"))))
                 << key << " missing: " << query.output();
         query.wait_exit(10s);
     }

@@ -546,4 +546,33 @@ void Telemetry::disconnect()
     fd_ = -1;
 }
 
+namespace {
+
+// CPU time (user + system, in clock ticks) that process `pid` has used.
+unsigned long long cpu_ticks(pid_t pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    const std::size_t end = line.rfind(')');
+    if (end == std::string::npos)
+        return 0;
+    std::istringstream fields(line.substr(end + 2));
+    std::string skip;
+    for (int field = 3; field < 14; ++field)
+        fields >> skip;
+    unsigned long long user = 0, system = 0;
+    fields >> user >> system;
+    return user + system;
+}
+
+} // namespace
+
+bool has_polled(pid_t pid, std::chrono::milliseconds cpu, std::chrono::milliseconds timeout)
+{
+    const unsigned long long from = cpu_ticks(pid);
+    const unsigned long long ticks = cpu.count() * sysconf(_SC_CLK_TCK) / 1000;
+    return poll_until(timeout, [&] { return cpu_ticks(pid) >= from + ticks; });
+}
+
 } // namespace mptest

@@ -192,6 +192,13 @@ pid_t leave_lock_held(const DpdkPrefix& prefix, std::string_view mode,
 ::testing::AssertionResult stops_on(Process& p, int sig, std::chrono::milliseconds limit,
                                     int code = 0);
 
+// Waits until busy-polling process `pid` has used `cpu` of CPU time (user +
+// system) more than when called, so that it has polled its queues (a memif
+// peer, for one, sends only once its client's first RX poll handed it slots).
+// False on timeout.
+bool has_polled(pid_t pid, std::chrono::milliseconds cpu = 100ms,
+                std::chrono::milliseconds timeout = 10s);
+
 // Reads a number that follows `label` in the last occurrence of `label` in text.
 std::optional<unsigned long long> last_number_after(const std::string& text,
                                                      std::string_view label);

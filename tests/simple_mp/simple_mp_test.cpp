@@ -390,7 +390,7 @@ TEST_F(SimpleMpPair, ACommentIsNotSentAndEveryBufferIsBackAfterTheSecondaryQuits
     ASSERT_TRUE(secondary->expect("core 3: Received 'before'\n")) << secondary->output();
     ASSERT_TRUE(delivers(*secondary, *primary, 1, "back"));
     for (int i = 0; i < 100; ++i)
-        ASSERT_TRUE(delivers(*secondary, *primary, 1, "m" + std::to_string(i)));
+        ASSERT_TRUE(delivers(*secondary, *primary, 1, std::string("m").append(std::to_string(i))));
     EXPECT_TRUE(quits(*secondary));
     EXPECT_EQ(received(secondary->output(), 3), (std::vector<std::string>{"kept", "before"}));
 

@@ -94,21 +94,6 @@ bool every_queue_receives(const DpdkPrefix& prefix, unsigned queues)
     }, 200ms);
 }
 
-// CPU time (user + system, in clock ticks) that process `pid` has used.
-unsigned long long cpu_ticks(pid_t pid)
-{
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(in, line);
-    std::istringstream fields(line.substr(line.rfind(')') + 2));
-    std::string skip;
-    for (int i = 3; i < 14; ++i)
-        fields >> skip;
-    unsigned long long user = 0, system = 0;
-    fields >> user >> system;
-    return user + system;
-}
-
 // Every packet read on port p went out on p^1 or was dropped there. Ours count
 // a burst's RX, TX and drops together, so their books are exact at exit; the
 // upstream program's may differ by a burst (`slack`).
@@ -266,10 +251,7 @@ TEST(SymmetricMp, ExactAccountingAgainstTestpmdOverMemif)
         // A memif server can only send into slots its client's RX has handed back,
         // which happens at the client's first RX poll: wait until proc 1 has
         // busy-polled for 100 ms of CPU since it said it serves its queue.
-        const auto polled_from = cpu_ticks(p1.pid());
-        ASSERT_TRUE(poll_until(10s, [&] {
-            return cpu_ticks(p1.pid()) >= polled_from + sysconf(_SC_CLK_TCK) / 10;
-        })) << "proc 1 does not poll";
+        ASSERT_TRUE(has_polled(p1.pid())) << "proc 1 does not poll";
 
         peer.send_line("start tx_first " + std::to_string(bursts));
         ASSERT_TRUE(peer.expect("testpmd> ", 20s));

@@ -323,8 +323,7 @@ TEST(Capture, SymmetricMpPacketsThatCrossedAreCaptured)
     Process p1(symmetric(1, "1@1"));
     ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
     ASSERT_TRUE(p1.expect_count("using queue 1 of each port", 1, 20s)) << p1.output();
-    // A memif server sends only into slots its client's first RX poll handed back.
-    std::this_thread::sleep_for(2s);
+    ASSERT_TRUE(has_polled(p0.pid()) && has_polled(p1.pid())) << "a process does not poll";
 
     // 32 in and 32 out, per port and process that captures.
     const unsigned captured_procs = secondaries_serve ? 2 : 1;
@@ -358,7 +357,7 @@ TEST(Capture, MpServerPacketsThatCrossedAreCaptured)
     Process client(args({{binary("mp_client")}, eal_args(prefix, "1@1", {}, {"--proc-type=secondary"}),
                          {"--", "-n", "0"}}));
     ASSERT_TRUE(client.expect("APP: Finished Process Init.", 60s)) << client.output();
-    std::this_thread::sleep_for(2s);
+    ASSERT_TRUE(has_polled(server.pid()) && has_polled(client.pid())) << "nothing polls";
 
     const unsigned expected = secondaries_serve ? 128 : 64;
     const auto capture = capture_while_sending(prefix, peer, {"-c", std::to_string(expected)});
