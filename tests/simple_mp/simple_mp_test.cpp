@@ -363,8 +363,10 @@ TEST(SimpleMp, UpstreamReceiverGetsEveryMessageUnderLoad)
                                 upstream_program),
                       Io::pty);
     // Its prompt first: written into a terminal the receiver prints to, it
-    // could cut a received line in two.
-    ASSERT_TRUE(ready(secondary));
+    // could cut a received line in two. Its receiver's "Starting core" line
+    // may land inside the prompt itself: the prompt's end is awaited.
+    ASSERT_TRUE(ready(secondary, true));
+    ASSERT_TRUE(secondary.expect_count("> ", 1, 30s)) << secondary.output();
     secondary.signal(SIGSTOP);
     primary.write(send_commands("p", count));
     // 63 fill PRI_2_SEC, the 64th waits for room (the first prompt, and one per
