@@ -34,11 +34,11 @@ inline std::string port_list(const SlaveRecord& record)
 
 namespace telemetry {
 
-// The callbacks get no user pointer (22.11), so they read from this, under a
-// lock that no one holds across anything that can wait: the master takes it
-// only to publish, to count a recovery and when it leaves.
+// What the replies read, under a lock that no one holds across anything that
+// can wait: the master takes it only to publish, to count a recovery and when
+// it leaves.
 struct TelemetryView {
-    std::mutex mutex;
+    mutable std::mutex mutex;
     const SharedState* shared = nullptr;
     std::vector<uint16_t> ports;
     std::vector<rte_mempool*> pools; // the port pools, for the master's lifetime
@@ -47,15 +47,15 @@ struct TelemetryView {
     uint64_t worst_recovery_us = 0;
 };
 
+// One for the process: the telemetry thread reads it until exit.
 inline TelemetryView& telemetry_view()
 {
     static TelemetryView view;
     return view;
 }
 
-inline int slaves_command(const char*, const char*, rte_tel_data* data)
+inline int slaves_reply(const TelemetryView& view, rte_tel_data* data)
 {
-    TelemetryView& view = telemetry_view();
     std::lock_guard lock(view.mutex);
     if (view.shared == nullptr)
         return -1;
@@ -78,9 +78,8 @@ inline int slaves_command(const char*, const char*, rte_tel_data* data)
     return 0;
 }
 
-inline int stats_command(const char*, const char*, rte_tel_data* data)
+inline int stats_reply(const TelemetryView& view, rte_tel_data* data)
 {
-    TelemetryView& view = telemetry_view();
     std::lock_guard lock(view.mutex);
     if (view.shared == nullptr)
         return -1;
@@ -123,7 +122,7 @@ inline int stats_command(const char*, const char*, rte_tel_data* data)
 class Publisher {
 public:
     Publisher(const SharedState& shared, std::vector<uint16_t> ports,
-                       std::vector<rte_mempool*> pools)
+              std::vector<rte_mempool*> pools)
     {
         TelemetryView& view = telemetry_view();
         {
@@ -132,10 +131,11 @@ public:
             view.ports = std::move(ports);
             view.pools = std::move(pools);
         }
-        mp::register_telemetry("/l2fwd_fork/slaves", slaves_command,
-                               "The slave processes: lcore, pid, state, restarts, RX ports.");
-        mp::register_telemetry("/l2fwd_fork/stats", stats_command,
-                               "Port counters, mbufs in use, recoveries. No parameters.");
+        mp::register_telemetry<&slaves_reply>(
+            "/l2fwd_fork/slaves", view,
+            "The slave processes: lcore, pid, state, restarts, RX ports.");
+        mp::register_telemetry<&stats_reply>(
+            "/l2fwd_fork/stats", view, "Port counters, mbufs in use, recoveries. No parameters.");
     }
     Publisher(const Publisher&) = delete;
     Publisher& operator=(const Publisher&) = delete;
