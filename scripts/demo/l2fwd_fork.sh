@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # l2fwd_fork demo: a master with two floating slave processes forwarding
 # between two null ports; one slave is killed with kill -9, the master stops
-# its partner, renews their ports' mbuf pools and starts two new slaves.
+# its partner, renews their ports' mbuf pools and gives their places to two
+# standby slaves (started ahead, asleep until needed).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -27,12 +28,15 @@ show_processes() {
         echo "  slave $pid: $(grep Cpus_allowed_list "/proc/$pid/status" | tr -s '\t' ' ')"
     done
 }
+# The slaves' pids, from the master's "slave N forwarding: ..., pid P" lines
+# (its other children are standbys).
+slave_pids() { sed -n 's/.*APP: slave [0-9]* forwarding:.* pid \([0-9]*\).*/\1/p' "$log"; }
 echo
-echo "ps: the master and its slaves (children of the master, lcore ids 3 and 4, not pinned):"
+echo "ps: the master, its slaves (lcore ids 3 and 4, not pinned) and standby slaves:"
 show_processes
-old=$(pgrep -P "$master" | tr '\n' ' ')
+old=$(slave_pids | tr '\n' ' ')
 
-victim=$(pgrep -P "$master" | head -1)
+victim=$(slave_pids | head -1)
 echo
 echo "kill -9 $victim"
 kill -9 "$victim"
@@ -43,7 +47,7 @@ grep -E "died:|stopping slave|stopped:|fresh mbuf pools|restarted:" "$log" | sed
 echo
 echo "ps after the recovery:"
 show_processes
-new=$(pgrep -P "$master" | tr '\n' ' ')
+new=$(grep "restarted:" "$log" | sed -n 's/.* new pid \([0-9]*\).*/\1/p' | tr '\n' ' ')
 
 # Forwarding goes on: the counters grow after the restart.
 before=$(grep -c "Aggregate statistics" "$log" || true) # none yet is fine
@@ -74,6 +78,8 @@ echo "  master exit code: $rc"
 
 ok=1
 [ "$rc" -eq 0 ] || ok=0
+[ "$(echo $old | wc -w)" -eq 2 ] && [ "$(echo $new | wc -w)" -eq 2 ] ||
+    { echo "expected two slaves before and two new ones after (had '$old', new '$new')" >&2; ok=0; }
 for pid in $old; do
     case " $new " in *" $pid "*) echo "slave $pid was not replaced" >&2; ok=0 ;; esac
 done
