@@ -179,12 +179,6 @@ public:
         return failure_;
     }
 
-    // A slave or standby was killed inside its start-up (rte_eal_init and the
-    // look-ups before it is ready), where it may have left one of DPDK's locks
-    // in the shared memory held: freeing shared objects could then wait for
-    // good.
-    bool killed_in_start_up() const noexcept { return killed_in_start_up_; }
-
 private:
     struct Slot {
         Master* master = nullptr;
@@ -333,8 +327,7 @@ private:
         free_standby_record(standby_record_[k]);
         mp::Eal::remove_runtime_files_of(result.pid);
         const bool by_signal = killed_by_signal(result);
-        const bool in_start_up = standbys_.ended(k, !by_signal);
-        killed_in_start_up_ = killed_in_start_up_ || (by_signal && in_start_up);
+        standbys_.ended(k, !by_signal);
         if (!retiring)
             mp::log(RTE_LOG_WARNING, "standby %u ended: lcore %u, pid %d, %s", k, lcore,
                     result.pid, describe_end(result).c_str());
@@ -530,7 +523,6 @@ private:
             if (result.pid > 0)
                 reaper_.reap(result.pid);
             const bool by_signal = killed_by_signal(result);
-            killed_in_start_up_ = killed_in_start_up_ || (by_signal && !slot.was_ready);
             const bool asked = supervisor_.ended(s, result.ended_at, by_signal);
             const unsigned lcore = record.lcore.load();
             // The slave's resources that do not wait for its group: its lcore
@@ -654,7 +646,6 @@ private:
     BackgroundQueue<SpawnRequest, SpawnOne> spawner_{SpawnOne{&shared_, program_.fd()}};
     std::vector<std::unique_ptr<Slot>> slots_;
     std::string failure_;
-    bool killed_in_start_up_ = false;
 };
 
 void print_plan(const Topology& topology)
@@ -732,26 +723,16 @@ int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_
     telemetry::Publisher telemetry(*shared, setup.ports, pools.all());
     eal.mark_ready();
     std::string failure;
-    bool killed_in_start_up = false;
     {
         Master master(*shared, pools, std::move(setup));
         failure = master.run();
-        killed_in_start_up = master.killed_in_start_up();
     }
-    // Every slave has ended. What is left frees DPDK memory, which waits for
-    // any lock a killed slave left held: bounded, and not tried at all when a
-    // slave was killed where it could have left one.
+    // Every slave has ended. What is left frees DPDK memory, under locks a
+    // slave killed in its start-up may have left held: released first, and
+    // the exit is bounded all the same.
     exit_watchdog.emplace("l2fwd_fork", "exit", mp::default_exit_limit,
                           mp::held_lock_exit_hint);
-    if (killed_in_start_up) {
-        mp::log(RTE_LOG_WARNING, "a slave was killed during its start-up, where DPDK may have "
-                "left a lock in the shared memory held: leaving the ports, pools and shared "
-                "memory as they are");
-        ports_guard.stop_only();
-        pools.keep();
-        (void)shared.release();
-        eal.keep_shared_state_at_exit();
-    }
+    eal.hold_back_startups(mp::default_exit_limit);
     if (!failure.empty())
         throw mp::StartupError(failure);
     return 0;

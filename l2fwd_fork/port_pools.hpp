@@ -112,13 +112,6 @@ public:
         return renewal;
     }
 
-    // At an exit that must not free shared memory (master.cpp): the pools stay.
-    void keep() noexcept
-    {
-        for (Entry& e : entries_)
-            (void)e.pool.release();
-    }
-
 private:
     struct Entry {
         uint16_t port;

@@ -85,6 +85,7 @@ int run_slave(mp::Eal& eal, unsigned slave)
 {
     const std::string who = "--slave=" + std::to_string(slave);
     const auto shared = attach(eal, who);
+    eal.leave_startup_gate();
     check_index(who, slave, shared->n_slaves, "slaves");
     return forward_as(*shared, slave);
 }
@@ -95,6 +96,7 @@ int run_standby(mp::Eal& eal, unsigned standby)
 {
     const std::string who = "--standby=" + std::to_string(standby);
     const auto shared = attach(eal, who);
+    eal.leave_startup_gate();
     check_index(who, standby, static_cast<unsigned>(std::size(shared->standbys)),
                 "standby records");
     StandbyRecord& self = shared->standbys[standby];

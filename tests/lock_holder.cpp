@@ -12,6 +12,10 @@
 //                                             inside the start-up gate, as
 //                                             rte_eal_init() holds it while it
 //                                             maps the memory
+//   lock_holder <EAL args> -- --tailq-read-in-start-up
+//                                             tailq lock, for reading, inside
+//                                             the gate, as a look-up of the
+//                                             primary's rings holds it
 //   lock_holder <EAL args> -- --memzone-write-in-start-up
 //                                             memzone lock, for writing, inside
 //                                             the gate, as rte_eal_memzone_init()
@@ -45,11 +49,13 @@ int main(int argc, char** argv)
         mp::Eal eal(argc, argv, {.require_live_primary = false});
         const auto args = eal.app_args();
         const std::string_view mode = args.empty() ? "" : args[0];
-        std::optional<mp::StartupGate> gate;
-        if (mode.ends_with("-in-start-up"))
-            gate.emplace(mp::Eal::runtime_dir(eal.file_prefix()), std::chrono::seconds(20));
+        // Still inside its start-up, the process holds the start-up gate.
+        if (!mode.ends_with("-in-start-up"))
+            eal.leave_startup_gate();
         if (mode == "--read" || mode == "--read-in-start-up")
             rte_mcfg_mem_read_lock();
+        else if (mode == "--tailq-read-in-start-up")
+            rte_mcfg_tailq_read_lock();
         else if (mode == "--memzone-write-in-start-up")
             take_memzone_lock_for_writing(eal.file_prefix());
         else if (mode.empty())

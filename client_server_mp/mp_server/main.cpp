@@ -325,6 +325,9 @@ int run(int argc, char** argv)
                   "cannot start the statistics lcore");
     forward(*shared.info, distributor, refill, cache, workers.empty() ? &stats : nullptr);
     exit_watchdog.emplace("mp_server", "exit", mp::default_exit_limit, mp::held_lock_exit_hint);
+    // From here no client starts (so none is missed by the count below), and
+    // what one killed in its start-up left held is released before the frees.
+    eal.hold_back_startups(mp::default_exit_limit);
     if (!workers.empty()) {
         display.stop.store(true);
         rte_eal_wait_lcore(workers.front());

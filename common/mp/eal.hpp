@@ -16,8 +16,11 @@
 // runtime folder, so that a bad command line leaves nothing behind.
 //
 // A secondary starts behind the start-up gate (startup_gate.hpp), so that one
-// killed inside rte_eal_init() cannot leave the others blocked, and frees the
-// service tables EAL gave it (see give_back_service_tables()).
+// killed inside rte_eal_init() or its look-ups cannot leave the others blocked,
+// and frees the service tables EAL gave it (see give_back_service_tables()).
+// It holds the gate until mark_ready() or, for a process that prints no ready
+// line, leave_startup_gate(): every look-up of the primary's objects goes
+// before that. A primary calls hold_back_startups() before it frees them.
 
 #include <chrono>
 #include <exception>
@@ -67,17 +70,16 @@ public:
         const std::string program = std::filesystem::path(argc > 0 ? argv[0] : "").filename();
         const Watchdog watchdog(program.c_str(), "start-up", default_startup_limit,
                                 held_lock_hint);
-        std::optional<StartupGate> gate;
         if (attaches(requested))
-            gate.emplace(runtime_dir(prefix_), std::chrono::milliseconds(startup_gate_limit));
+            gate_.emplace(runtime_dir(prefix_), std::chrono::milliseconds(startup_gate_limit));
         // The application's own arguments were read before EAL (usage.hpp):
         // only those after "--".
         const std::size_t own_args = app_args_of(argc, argv).size();
         const int parsed = rte_eal_init(argc, argv);
         if (parsed < 0)
             throw StartupError(init_failure(requested));
-        if (gate && gate->dead_predecessor() != 0)
-            report_repair(*gate);
+        if (gate_ && gate_->dead_predecessor() != 0)
+            report_repair(*gate_);
         MP_KILL_POINT("eal.initialised");
 
         // rte_eal_init leaves the program name at argv[parsed]; our args follow it.
@@ -125,7 +127,23 @@ public:
     void mark_ready() noexcept
     {
         ready_ = true;
+        leave_startup_gate();
         log(RTE_LOG_INFO, "Finished Process Init.");
+    }
+
+    // A secondary has looked up all it uses of the primary's: the next one
+    // may start.
+    void leave_startup_gate() noexcept { gate_.reset(); }
+
+    // A primary is about to free what its secondaries look up: from here to
+    // its exit no secondary starts, and whatever one killed in its start-up
+    // left held is released first, so that the frees do not wait for it.
+    // Bounded by `limit` (a secondary inside its start-up finishes first).
+    void hold_back_startups(std::chrono::milliseconds limit)
+    {
+        gate_.emplace(runtime_dir(prefix_), limit, StartupGate::OnQuit::keep_waiting);
+        if (gate_->dead_predecessor() != 0)
+            report_repair(*gate_);
     }
 
     // For a primary whose shared objects must outlive it (symmetric_mp: the other
@@ -269,6 +287,7 @@ private:
     bool primary_ = false;
     bool ready_ = false;
     bool cleanup_at_exit_ = true;
+    std::optional<StartupGate> gate_; // see leave_startup_gate(), hold_back_startups()
 };
 
 } // namespace mp

@@ -141,8 +141,8 @@ public:
         }
     }
 
-    // Stop only: closing frees DPDK memory, which waits for any lock in the
-    // shared memory that a killed process left held (l2fwd_fork's exit).
+    // Stop only, and leave the ports configured: for ports that are used
+    // again after the guard (the unit tests' ports, set up once for all).
     void stop_only() noexcept { close_ = false; }
 
 private:

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
-// Secondaries of one --file-prefix go through rte_eal_init() one at a time,
-// and the one after a process killed in there puts right what the dead one
-// left held.
+// Secondaries of one --file-prefix go through their start-up (rte_eal_init()
+// and the look-ups of the primary's objects) one at a time, and the one after
+// a process killed in there puts right what the dead one left held.
 //
-// rte_eal_init() takes locks that are words in the shared configuration: in a
-// secondary, the memzone lock for writing (rte_eal_memzone_init), the memory
-// hotplug lock for reading while it maps the primary's memory (from
-// rte_eal_memory_init to rte_eal_malloc_heap_init), the memzone and tailq
-// locks for reading in lookups. A kill leaves what it held: a writer blocks
-// everyone that looks up or reserves a memzone; a reader blocks the next
-// writer (the primary's rte_eal_cleanup(), a heap that grows), which, while it
-// waits, lets no new reader in. Either way every later start-up hangs.
+// A secondary's start-up takes locks that are words in the shared
+// configuration: in rte_eal_init(), the memzone lock for writing
+// (rte_eal_memzone_init) and the memory hotplug lock for reading while it maps
+// the primary's memory (from rte_eal_memory_init to
+// rte_eal_malloc_heap_init); in look-ups, the memzone, tailq and mempool locks
+// for reading. A kill leaves what it held: a writer blocks everyone that looks
+// up or reserves a memzone; a reader blocks the next writer (the primary
+// freeing a ring, a pool or a memzone, its rte_eal_cleanup(), a heap that
+// grows), which, while it waits, lets no new reader in. Either way every later
+// start-up, or the primary's exit, hangs.
 //
 // The gate is an flock on a file in the runtime folder, which the kernel drops
 // when its holder dies, and the file holds the holder's pid until it is
@@ -23,6 +25,10 @@
 // hotplug lock is left alone: a start-up does not take it (Eal frees the
 // service tables, so the heap does not grow there), and a live writer may keep
 // it for seconds while it waits for the other processes' replies.
+//
+// A primary takes the gate too before it frees what its secondaries look up
+// (Eal::hold_back_startups()): then no start-up runs while it frees, and what
+// the last one killed in its start-up left held is released first.
 
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -51,6 +57,7 @@ enum StartupLock : unsigned {
     memzone_lock = 1U << 0,
     tailq_lock = 1U << 1,
     memory_hotplug_lock = 1U << 2,
+    mempool_lock = 1U << 3,
 };
 
 inline std::string startup_lock_names(unsigned locks)
@@ -58,7 +65,8 @@ inline std::string startup_lock_names(unsigned locks)
     std::string names;
     for (const auto& [lock, name] : {std::pair{memzone_lock, "the memzone lock"},
                                      std::pair{tailq_lock, "the tailq lock"},
-                                     std::pair{memory_hotplug_lock, "the memory hotplug lock"}})
+                                     std::pair{memory_hotplug_lock, "the memory hotplug lock"},
+                                     std::pair{mempool_lock, "the mempool lock"}})
         if ((locks & lock) != 0)
             names += (names.empty() ? "" : ", ") + std::string(name);
     return names;
@@ -124,10 +132,11 @@ inline StartupLockRepair repair_startup_locks(const std::string& config_path,
         int32_t seen = 0;
         std::chrono::steady_clock::time_point since{};
     };
-    std::array<Watched, 3> watched{{
+    std::array<Watched, 4> watched{{
         {memzone_lock, internals::rwlock_word(head.mlock)},
         {tailq_lock, internals::rwlock_word(head.qlock)},
         {memory_hotplug_lock, internals::rwlock_word(head.memory_hotplug_lock)},
+        {mempool_lock, internals::rwlock_word(head.mplock)},
     }};
     const auto start = std::chrono::steady_clock::now();
     for (Watched& w : watched) {
@@ -176,16 +185,21 @@ public:
     // far longer than any live process holds one outside a start-up.
     static constexpr std::chrono::milliseconds settle{250};
 
-    // Waits (up to `limit`, answering Ctrl-C) for the gate of the primary
-    // whose runtime folder is `runtime_dir`, then repairs after a predecessor
-    // that died holding it. Returns without a gate if the folder does not
-    // exist: there is no primary, and rte_eal_init() will say so.
-    StartupGate(const std::string& runtime_dir, std::chrono::milliseconds limit)
+    // Whether Ctrl-C ends the wait: yes for a start-up; no for a primary's
+    // exit, which comes after Ctrl-C.
+    enum class OnQuit { give_up, keep_waiting };
+
+    // Waits (up to `limit`) for the gate of the primary whose runtime folder
+    // is `runtime_dir`, then repairs after a predecessor that died holding it.
+    // Returns without a gate if the folder does not exist: there is no
+    // primary, and rte_eal_init() will say so.
+    StartupGate(const std::string& runtime_dir, std::chrono::milliseconds limit,
+                OnQuit on_quit = OnQuit::give_up)
     {
         fd_ = open((runtime_dir + "/mp_startup_gate").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd_ < 0)
             return;
-        wait_for_gate(limit);
+        wait_for_gate(limit, on_quit);
         dead_predecessor_ = recorded_pid();
         MP_KILL_POINT("startup_gate.taken");
         record(getpid());
@@ -209,7 +223,7 @@ public:
     const StartupLockRepair& repair() const noexcept { return repair_; }
 
 private:
-    void wait_for_gate(std::chrono::milliseconds limit)
+    void wait_for_gate(std::chrono::milliseconds limit, OnQuit on_quit)
     {
         constexpr auto poll_every = std::chrono::milliseconds(2);
         const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -217,7 +231,7 @@ private:
             if (errno != EWOULDBLOCK && errno != EINTR)
                 throw StartupError(std::string("cannot take the start-up gate: ") +
                                    std::generic_category().message(errno));
-            if (QuitFlag::raised())
+            if (on_quit == OnQuit::give_up && QuitFlag::raised())
                 throw StartupError("interrupted while waiting for another process's start-up");
             if (std::chrono::steady_clock::now() > deadline)
                 throw StartupError("another process of this --file-prefix has been starting for "

@@ -528,6 +528,33 @@ TEST(ClientServerMp, AProcessKilledInsideItsStartUpLeavesNoLockHeld)
     EXPECT_LE(std::chrono::steady_clock::now() - asked, 3s);
 }
 
+// A client killed inside its start-up while it looks up the server's rings
+// leaves the tailq lock held for reading, and no client starts after it to
+// release it: the server does, before it frees the rings at exit.
+TEST(ClientServerMp, TheServerReleasesWhatTheLastClientKilledInItsStartUpLeftHeld)
+{
+    DpdkPrefix prefix("csmp_lastkill");
+    Process server(server_cmd(prefix));
+    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
+    Process c0(client_cmd(prefix, "1@1", "0"));
+    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
+    const pid_t holder_pid = leave_lock_held(prefix, "--tailq-read-in-start-up");
+    ASSERT_NE(holder_pid, 0);
+    stop(c0);
+    const auto asked = std::chrono::steady_clock::now();
+    server.signal(SIGINT);
+    const auto server_exit = server.wait_exit(10s);
+    ASSERT_TRUE(server_exit) << server.output();
+    EXPECT_EQ(server_exit->code, 0) << server.errors();
+    EXPECT_LE(std::chrono::steady_clock::now() - asked, 3s);
+    EXPECT_TRUE(server.expect_count("APP: process " + std::to_string(holder_pid) +
+                                        " was killed during its start-up holding the tailq "
+                                        "lock: released",
+                                    1))
+        << server.output();
+    EXPECT_NE(server.output().find("rings, 0 unaccounted for"), std::string::npos) << server.output();
+}
+
 // SIGTERM ends a client as Ctrl-C does. Ctrl-C on the server while a client
 // still runs: the server leaves the shared objects to it and exits 0, and the
 // client notices within a second that its server has gone.

@@ -167,6 +167,8 @@ int run(int argc, char** argv)
     mp::Eal eal(argc, argv);
     if (eal.primary())
         throw mp::StartupError("kill_peer runs as a secondary process only");
+    // Its children look the objects up for each trial, killed only later.
+    eal.leave_startup_gate();
     std::printf("peer ready\n");
     std::fflush(stdout);
     std::string line;

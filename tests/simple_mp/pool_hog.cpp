@@ -19,6 +19,7 @@ int run(int argc, char** argv)
 {
     mp::Eal eal(argc, argv);
     auto pool = mp::Mempool<simple_mp::Message>::lookup(simple_mp::message_pool_name);
+    eal.leave_startup_gate(); // it stays until told to go
     std::vector<simple_mp::Message*> held;
     while (simple_mp::Message* m = pool.get())
         held.push_back(m);
