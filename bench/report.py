@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Medians, ratios, targets, and the files a run leaves: JSON, CSV, an SVG
-bar chart drawn here (no plotting library), and the RST results block."""
+bar chart drawn here (no plotting library), the run report (report.txt: when,
+where, at which commit, under what load, and each target's verdict) and the
+RST blocks of docs/performance.rst, which show only what a reader needs to
+interpret the numbers (the manual is no run report)."""
 
 import csv
 import json
 import math
 import os
 import re
-import shutil
 import statistics
 from xml.sax.saxutils import escape
 
@@ -177,19 +179,20 @@ def _ratio_text(row):
     return "%.3f" % row["ratio"]
 
 
-def table_rows(summary):
-    head = ["Benchmark", "Metric", "Ours", "Other", "Ratio ours/other (median, range)",
-            "Target", "Verdict"]
+def table_rows(summary, judged):
+    """The summary table; `judged` adds each row's target and verdict."""
+    head = ["Benchmark", "Metric", "Ours", "Other", "Ratio ours/other (median, range)"]
+    head += ["Target", "Verdict"] if judged else []
     body = []
     for r in summary:
         other = "%s %s" % (r["against"], _fmt(r["other"], r["unit"])) if r["against"] else "-"
-        body.append([r["benchmark"], r["unit"], _fmt(r["ours"], r["unit"]), other, _ratio_text(r),
-                     r["target"], r["verdict"]])
+        body.append([r["benchmark"], r["unit"], _fmt(r["ours"], r["unit"]), other, _ratio_text(r)]
+                    + ([r["target"], r["verdict"]] if judged else []))
     return head, body
 
 
 def text_table(summary):
-    head, body = table_rows(summary)
+    head, body = table_rows(summary, judged=True)
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip()
              for line in [head, ["-" * w for w in widths]] + body]
@@ -197,12 +200,32 @@ def text_table(summary):
 
 
 def rst_table(summary):
-    head, body = table_rows(summary)
-    out = [".. list-table::", "   :header-rows: 1", ""]
-    for line in [head] + body:
-        out.append("   * - " + (line[0] or " "))
-        out += ["     - " + (str(x) or " ") for x in line[1:]]
-    return "\n".join(out)
+    return _list_table(*table_rows(summary, judged=False))
+
+
+def run_report(info, runs, summary):
+    """The run as a note for an issue: everything the docs leave out."""
+    lines = ["%s: %s, %d CPUs, %s, kernel %s, DPDK %s, %s" % (
+                 info["date"], info["host_cpu"], info["cpus"], info["os"], info["kernel"], info["dpdk"],
+                 info.get("compiler", "")),
+             "commit %s; TSC %.1f MHz; %d rounds of %.0f s windows; load average %.2f before, %.2f after; "
+             "%.0f s in all" % (info["commit"] or "?", info["tsc_hz"] / 1e6, info["rounds"],
+                                info["duration_s"], info["load_before"], info.get("load_after", float("nan")),
+                                info["elapsed_s"]),
+             "command: " + info["command"], "", text_table(summary)]
+    if is_scale(info):
+        lines += ["", scale_tables(runs, summary, judged=True)]
+    return "\n".join(lines) + "\n"
+
+
+def is_scale(info):
+    """Whether the run was bench/run.py --scale (its docs block is the scale one)."""
+    return "--scale" in info["command"].split()
+
+
+def write_report(out_dir, info, runs, summary):
+    with open(os.path.join(out_dir, "report.txt"), "w") as f:
+        f.write(run_report(info, runs, summary))
 
 
 def write_all(out_dir, info, runs, summary):
@@ -222,6 +245,7 @@ def write_all(out_dir, info, runs, summary):
         w.writerows(summary)
     with open(os.path.join(out_dir, "throughput.svg"), "w") as f:
         f.write(svg_chart(runs, info))
+    write_report(out_dir, info, runs, summary)
 
 
 def svg_chart(runs, info):
@@ -302,13 +326,26 @@ def svg_chart(runs, info):
         out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (x, y, COLOURS[v]))
         out.append('<text x="%d" y="%d">%s</text>' % (x + 16, y + 10, v))
         x += 90
-    out.append('<text x="%d" y="%d" fill="#555">%s</text>'
-               % (x + 10, y + 10, escape("%s, %d CPUs, DPDK %s, %s; medians of %s rounds"
-                                         % (info.get("host_cpu", ""), info.get("cpus", 0),
-                                            info.get("dpdk", ""), info.get("date", ""),
-                                            info.get("rounds", "?")))))
+    out.append('<text x="%d" y="%d" fill="#555">%s</text>' % (x + 10, y + 10, escape(_machine_note(info))))
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _machine_note(info):
+    return "%s, %d CPUs, DPDK %s; medians of %s rounds" % (
+        info.get("host_cpu", ""), info.get("cpus", 0), info.get("dpdk", ""), info.get("rounds", "?"))
+
+
+def _docs_preamble(info):
+    """What a reader of the docs needs to interpret a block's numbers."""
+    return ["%s (%d CPUs), %s, DPDK %s; %d rounds of %.0f s windows. Made by::"
+            % (info["host_cpu"], info["cpus"], info["os"], info["dpdk"], info["rounds"], info["duration_s"]),
+            "", "   " + info["command"], ""]
+
+
+# The summary columns the docs' CSV keeps: no targets or verdicts.
+DOCS_COLUMNS = ["benchmark", "metric", "unit", "higher_is_better", "against", "ours", "other",
+                "ratio", "ratio_min", "ratio_max", "rounds", "ratios"]
 
 
 def release_of(dpdk_version):
@@ -373,21 +410,18 @@ def side_by_side(docs_dir):
     return "\n".join(out)
 
 
-def update_docs(docs_dir, out_dir, info, summary, commands):
+def update_docs(docs_dir, info, runs, summary, commands):
     """Writes this release's results block of docs/performance.rst (and its CSV
     and plot), then the side-by-side table of every release measured."""
     release = release_of(info["dpdk"])
     csv_name, svg_name = "perf_summary_%s.csv" % release, "perf_throughput_%s.svg" % release
-    shutil.copy(os.path.join(out_dir, "summary.csv"), os.path.join(docs_dir, csv_name))
-    shutil.copy(os.path.join(out_dir, "throughput.svg"), os.path.join(docs_dir, svg_name))
-    block = "\n".join([
-        begin_marker(release), "",
-        "Measured %s on %s (%d CPUs), %s, DPDK %s, %s; TSC %.1f MHz; commit %s;"
-        % (info["date"], info["host_cpu"], info["cpus"], info["os"], info["dpdk"], info["kernel"],
-           info["tsc_hz"] / 1e6, info["commit"]),
-        "%d rounds of %.0f s windows, load average %.2f before the run, %.0f s in all. Command::"
-        % (info["rounds"], info["duration_s"], info["load_before"], info["elapsed_s"]),
-        "", "   " + info["command"], "",
+    with open(os.path.join(docs_dir, csv_name), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=DOCS_COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(summary)
+    with open(os.path.join(docs_dir, svg_name), "w") as f:
+        f.write(svg_chart(runs, info))
+    block = "\n".join([begin_marker(release), ""] + _docs_preamble(info) + [
         rst_table(summary), "",
         ".. figure:: %s" % svg_name, "",
         "   DPDK %s: medians over all rounds, packet rate and TSC cycles per packet." % release, "",
@@ -457,25 +491,30 @@ def _list_table(head, body):
     return "\n".join(out)
 
 
-def scale_tables(runs, summary):
-    """The RST of the scale tables: one per program, then the start-up times."""
+def scale_tables(runs, summary, judged):
+    """The RST of the scale tables: one per program, then the start-up times;
+    `judged` adds the targets and verdicts (for the run report)."""
+    def judge(text, verdict):
+        return "%s (%s)" % (text, verdict) if judged else text
+
     parts = []
     rows = scale_rows(runs, summary)
     for app, _, noun in SCALE_APPS:
         body = [[r["count"], _fmt(r["ours"]), _fmt(r["other"]), _ratio_text(r),
-                 "-" if r["vs2"] is None else "%.2f (%s)" % (r["vs2"], r["vs2_verdict"]),
-                 "%s: %s" % (r["target"], r["verdict"]) if r["target"] else "-"]
+                 "-" if r["vs2"] is None else judge("%.2f" % r["vs2"], r["vs2_verdict"])]
+                + (["%s: %s" % (r["target"], r["verdict"]) if r["target"] else "-"] if judged else [])
                 for r in rows if r["app"] == app]
         if body:
             parts += ["``%s``, Mpps forwarded (all ports):" % app, "",
                       _list_table([noun, "Ours", "Upstream", "Ours / upstream (median, range)",
-                                   "Ours / ours at 2 (>= %.2f)" % SCALING_TARGET, "Target"], body), ""]
+                                   judge("Ours / ours at 2", ">= %.2f" % SCALING_TARGET)]
+                                  + (["Target"] if judged else []), body), ""]
     body = [[r["program"], "%.1f (p90 %.1f)" % (r["ours"], r["ours_p90"]),
              "%.1f (p90 %.1f)" % (r["upstream"], r["upstream_p90"]),
-             "%.2f: %s" % (r["ratio"], r["verdict"]), r["starts"]] for r in startup_rows(runs)]
+             judge("%.2f" % r["ratio"], r["verdict"]), r["starts"]] for r in startup_rows(runs)]
     if body:
         parts += ["Secondary start-up, exec to ``Finished Process Init.``, ms (median of the starts):", "",
-                  _list_table(["Secondary", "Ours", "Upstream", "Ours / upstream (<= 1.00)",
+                  _list_table(["Secondary", "Ours", "Upstream", judge("Ours / upstream", "<= 1.00"),
                                "Starts each"], body), ""]
     return "\n".join(parts)
 
@@ -546,10 +585,7 @@ def scale_svg(runs, summary, info):
         out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (x, y, COLOURS[v]))
         out.append('<text x="%d" y="%d">%s</text>' % (x + 16, y + 10, v))
         x += 90
-    out.append('<text x="%d" y="%d" fill="#555">%s</text>'
-               % (x + 10, y + 10, escape("%s, %d CPUs, DPDK %s, %s; medians of %s rounds"
-                                         % (info.get("host_cpu", ""), info.get("cpus", 0), info.get("dpdk", ""),
-                                            info.get("date", ""), info.get("rounds", "?")))))
+    out.append('<text x="%d" y="%d" fill="#555">%s</text>' % (x + 10, y + 10, escape(_machine_note(info))))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -562,20 +598,14 @@ def scale_end_marker(release):
     return ".. END SCALE %s" % release
 
 
-def update_scale_docs(docs_dir, out_dir, info, runs, summary, commands):
+def update_scale_docs(docs_dir, info, runs, summary, commands):
     """Writes this release's scale block of docs/performance.rst and its plot."""
     release = release_of(info["dpdk"])
     svg_name = "perf_scale_%s.svg" % release
     with open(os.path.join(docs_dir, svg_name), "w") as f:
         f.write(scale_svg(runs, summary, info))
-    block = "\n".join([
-        scale_begin_marker(release), "",
-        "DPDK %s: measured %s on %s (%d CPUs), %s, %s; commit %s; %d rounds of %.0f s windows, "
-        "load average %.2f before the run and %.2f after, %.0f s in all. Command::"
-        % (release, info["date"], info["host_cpu"], info["cpus"], info["os"], info["kernel"], info["commit"],
-           info["rounds"], info["duration_s"], info["load_before"], info["load_after"], info["elapsed_s"]),
-        "", "   " + info["command"], "",
-        scale_tables(runs, summary),
+    block = "\n".join([scale_begin_marker(release), ""] + _docs_preamble(info) + [
+        scale_tables(runs, summary, judged=False),
         ".. figure:: %s" % svg_name, "",
         "   DPDK %s: packet rate against processes or clients (medians of the rounds), and the "
         "secondaries' start-up times." % release, "",

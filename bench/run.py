@@ -13,8 +13,11 @@ their medians. Python 3 standard library only.
                             secondary start-up times (about 8 minutes)
 
 Results go to bench/results/<DPDK release>/ (results.json, runs.csv, summary.csv,
-throughput.svg, logs/); --update-docs also copies the summary and the plot to
-docs/ and rewrites the results block of docs/performance.rst.
+throughput.svg, report.txt, logs/); --update-docs also writes the summary and
+the plot to docs/ and rewrites the results block of docs/performance.rst.
+
+    bench/run.py --render-docs bench/results/22.11 bench/results/24.11
+                            rewrite those blocks from stored results, running nothing
 """
 
 import argparse
@@ -63,6 +66,9 @@ def parse_args(argv):
     ap.add_argument("--no-build", action="store_true", help="do not run ninja first")
     ap.add_argument("--update-docs", action="store_true",
                     help="copy the summary and plot to docs/ and update docs/performance.rst")
+    ap.add_argument("--render-docs", nargs="+", metavar="RESULTS_DIR",
+                    help="run nothing: rewrite the docs blocks (and report.txt) of these results folders "
+                         "from their results.json")
     a = ap.parse_args(argv)
     quick = a.quick
     a.rounds = a.rounds or (1 if quick else 3 if a.scale else 5)
@@ -127,6 +133,17 @@ def perf_cycles_available():
     return "not supported" if "not supported" in out or "not counted" in out else "supported"
 
 
+def debian_root_prefix():
+    """How the run was entered when it runs in a root of scripts/debian-root.sh
+    (which leaves its stamp at /), so that the command shown repeats it."""
+    if not os.path.exists("/.dpdk-mp-cpp-root"):
+        return []
+    with open("/etc/os-release") as f:
+        codename = next((line.split("=", 1)[1].strip().strip('"') for line in f
+                         if line.startswith("VERSION_CODENAME=")), "")
+    return ["scripts/debian-root.sh", codename] if codename else []
+
+
 def check_hugepages():
     if not hugetlbfs_mounts():
         raise BenchError("no hugetlbfs is mounted: run scripts/setup.sh (as root) first")
@@ -174,7 +191,7 @@ def run(a):
                              *(["scale"] if a.scale else []))
     log_dir = os.path.join(a.out, "logs")
     os.makedirs(log_dir, exist_ok=True)
-    info["command"] = " ".join(["bench/run.py"] + [shlex.quote(x) for x in sys.argv[1:]])
+    info["command"] = " ".join(debian_root_prefix() + ["bench/run.py"] + [shlex.quote(x) for x in sys.argv[1:]])
     info.update(rounds=a.rounds, duration_s=a.duration, warmup_s=a.warmup)
     bins = scenarios.Binaries(a.build_dir)
     if not any([bins.ours("symmetric_mp"), bins.ours("simple_mp"), bins.ours("l2fwd_fork"),
@@ -226,26 +243,54 @@ def run(a):
     summary = report.summarize(runs)
     report.write_all(a.out, info, runs, summary)
     print()
-    print(report.text_table(summary))
-    print("\nresults in %s (%.0f s)" % (a.out, info["elapsed_s"]))
+    print(report.run_report(info, runs, summary))
+    print("results in %s (%.0f s); report.txt is the run report for an issue note"
+          % (a.out, info["elapsed_s"]))
     if a.scale:
         with open(os.path.join(a.out, "scale.svg"), "w") as f:
             f.write(report.scale_svg(runs, summary, info))
-        print()
-        print(report.scale_tables(runs, summary))
     if a.update_docs:
-        docs = os.path.join(TOP, "docs")
-        rel = report.release_of(info["dpdk"])
-        if a.scale:
-            commands = scenarios.command_lines(bins, a.selected) + startup.command_lines(bins)
-            report.update_scale_docs(docs, a.out, info, runs, summary, commands)
-            print("docs/performance.rst (DPDK %s scale tables) and docs/perf_scale_%s.svg updated"
-                  % (rel, rel))
-        else:
-            commands = scenarios.command_lines(bins, a.selected) + interactive.command_lines(bins)
-            report.update_docs(docs, a.out, info, summary, commands)
-            print("docs/performance.rst (DPDK %s results, side-by-side table), docs/perf_summary_%s.csv "
-                  "and docs/perf_throughput_%s.svg updated" % (rel, rel, rel))
+        render_docs(os.path.join(TOP, "docs"), info, runs, summary)
+    return 0
+
+
+def process_lines(runs):
+    """The command of every process that `runs` started, as the docs show it
+    (build folder paths, PREFIX for the --file-prefix): made from the
+    benchmarks and variants in the runs, so stored results need no build."""
+    bins = scenarios.ShownBinaries("build")
+    ran = {(r["benchmark"], r["variant"]) for r in runs}
+    lines = (scenarios.command_lines(bins, {b for b, _ in ran}) + interactive.command_lines(bins)
+             + startup.command_lines(bins))
+    return [line for line in lines if tuple(line.split(" ", 2)[:2]) in ran]
+
+
+def render_docs(docs, info, runs, summary):
+    """Rewrites the docs block of one run: the scale block of a --scale run,
+    else the results block and the side-by-side table."""
+    rel = report.release_of(info["dpdk"])
+    if report.is_scale(info):
+        report.update_scale_docs(docs, info, runs, summary, process_lines(runs))
+        print("docs/performance.rst (DPDK %s scale tables) and docs/perf_scale_%s.svg updated" % (rel, rel))
+    else:
+        report.update_docs(docs, info, runs, summary, process_lines(runs))
+        print("docs/performance.rst (DPDK %s results, side-by-side table), docs/perf_summary_%s.csv "
+              "and docs/perf_throughput_%s.svg updated" % (rel, rel, rel))
+
+
+def render_stored(results_dirs, docs):
+    """--render-docs: the docs blocks and report.txt of stored results."""
+    for out in results_dirs:
+        path = os.path.join(out, "results.json")
+        try:
+            with open(path) as f:
+                stored = json.load(f)
+        except (OSError, ValueError) as e:
+            raise BenchError("cannot read %s: %s" % (path, e))
+        info, runs = stored["machine"], stored["runs"]
+        summary = report.summarize(runs)
+        report.write_report(out, info, runs, summary)
+        render_docs(docs, info, runs, summary)
     return 0
 
 
@@ -256,6 +301,8 @@ def main(argv):
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda s, f: sys.exit(128 + s))
     try:
+        if a.render_docs:
+            return render_stored(a.render_docs, os.path.join(TOP, "docs"))
         return run(a)
     except BenchError as e:
         print("bench: error: %s" % e, file=sys.stderr)

@@ -25,16 +25,30 @@ class Binaries:
     def ours(self, app, name=None):
         name = name or app
         sub = os.path.join("client_server_mp", name) if app == "client_server_mp" else app
-        path = os.path.join(self.build_dir, sub, name)
-        return path if os.access(path, os.X_OK) else None
+        return self._built(os.path.join(self.build_dir, sub, name))
 
     def upstream(self, name):
-        path = os.path.join(self.build_dir, "tests", "upstream", "upstream_" + name)
+        return self._built(os.path.join(self.build_dir, "tests", "upstream", "upstream_" + name))
+
+    @staticmethod
+    def _built(path):
         return path if os.access(path, os.X_OK) else None
 
     @staticmethod
     def tool(name):
         return shutil.which(name)
+
+
+class ShownBinaries(Binaries):
+    """Every program as if built: the commands the docs show for stored runs."""
+
+    @staticmethod
+    def _built(path):
+        return path
+
+    @staticmethod
+    def tool(name):
+        return name
 
 
 @dataclass
@@ -291,13 +305,12 @@ class _ShownPrefix:
 
 def command_lines(bins, keys):
     """The command of every process of the forwarding benchmarks `keys`, for the docs."""
-    shown = Binaries(bins.build_dir)
     lines = []
     for sc in FORWARDING:
         if sc.key not in keys:
             continue
         for variant, builder in sc.builders.items():
-            specs = builder(shown, _ShownPrefix())
+            specs = builder(bins, _ShownPrefix())
             if not specs:
                 continue
             for spec in specs:

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Unit tests of the runner's pure parts (no DPDK): python3 -m unittest discover bench"""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import interactive  # noqa: E402
 import report  # noqa: E402
+import run as bench_run  # noqa: E402
 import scenarios  # noqa: E402
 from dpdkproc import Prefix, Registry  # noqa: E402
 
@@ -92,19 +94,27 @@ class OutputTest(unittest.TestCase):
         for needle in ("symmetric_mp_1p", "ours", "upstream", "testpmd", "1.05"):
             self.assertIn(needle, texts)
 
+    # What only the run report may say: when, at which commit, under what load.
+    INFO = {"date": "2031-02-03 04:05 UTC", "host_cpu": "Some CPU", "cpus": 2,
+            "os": "Debian GNU/Linux 12 (bookworm)", "dpdk": "22.11.11", "kernel": "6.1.0-k",
+            "tsc_hz": 2e9, "commit": "abc1234", "rounds": 2, "duration_s": 4, "load_before": 3.25,
+            "load_after": 4.5, "elapsed_s": 321, "command": "bench/run.py --update-docs"}
+    RUN_REPORT_ONLY = ("2031-02-03", "04:05", "abc1234", "3.25", "4.50", "321", "6.1.0-k",
+                       "Target", "Verdict", "holds", ">= 1.00x")
+
+    @staticmethod
+    def docs_with_blocks(docs):
+        with open(os.path.join(docs, "performance.rst"), "w") as f:
+            f.write("Title\n=====\n\n%s\nold\n%s\nmid\n%s\nold 24\n%s\n%s\nold table\n%s\ntail\n"
+                    % (report.begin_marker("22.11"), report.end_marker("22.11"),
+                       report.begin_marker("24.11"), report.end_marker("24.11"),
+                       report.SIDE_BY_SIDE_BEGIN, report.SIDE_BY_SIDE_END))
+
     def test_rst_results_block_is_replaced(self):
-        info = {"date": "d", "host_cpu": "c", "cpus": 2, "os": "o", "dpdk": "22.11.11", "kernel": "k",
-                "tsc_hz": 2e9, "commit": "abc", "rounds": 2, "duration_s": 4, "load_before": 0.1,
-                "elapsed_s": 10, "command": "bench/run.py"}
-        with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as docs:
-            summary = report.summarize(self.RUNS)
-            report.write_all(out, info, self.RUNS, summary)
-            with open(os.path.join(docs, "performance.rst"), "w") as f:
-                f.write("Title\n=====\n\n%s\nold\n%s\nmid\n%s\nold 24\n%s\n%s\nold table\n%s\ntail\n"
-                        % (report.begin_marker("22.11"), report.end_marker("22.11"),
-                           report.begin_marker("24.11"), report.end_marker("24.11"),
-                           report.SIDE_BY_SIDE_BEGIN, report.SIDE_BY_SIDE_END))
-            report.update_docs(docs, out, info, summary, ["symmetric_mp_1p ours proc0: x"])
+        with tempfile.TemporaryDirectory() as docs:
+            self.docs_with_blocks(docs)
+            report.update_docs(docs, self.INFO, self.RUNS, report.summarize(self.RUNS),
+                               ["symmetric_mp_1p ours proc0: x"])
             with open(os.path.join(docs, "performance.rst")) as f:
                 text = f.read()
             self.assertNotIn("\nold\n", text)
@@ -115,6 +125,58 @@ class OutputTest(unittest.TestCase):
             self.assertIn("     - DPDK 22.11", text)
             self.assertTrue(text.endswith(report.SIDE_BY_SIDE_END + "\ntail\n"))
             self.assertTrue(os.path.exists(os.path.join(docs, "perf_throughput_22.11.svg")))
+
+    def test_docs_show_what_interprets_the_numbers_and_no_run_report(self):
+        with tempfile.TemporaryDirectory() as docs:
+            self.docs_with_blocks(docs)
+            report.update_docs(docs, self.INFO, self.RUNS, report.summarize(self.RUNS), [])
+            with open(os.path.join(docs, "performance.rst")) as f:
+                text = f.read()
+            block = text[text.index(report.begin_marker("22.11")):text.index(report.end_marker("22.11"))]
+            self.assertIn("\nSome CPU (2 CPUs), Debian GNU/Linux 12 (bookworm), DPDK 22.11.11; "
+                          "2 rounds of 4 s windows. Made by::\n\n   bench/run.py --update-docs\n", block)
+            self.assertIn("   * - Benchmark\n     - Metric\n     - Ours\n     - Other\n"
+                          "     - Ratio ours/other (median, range)\n   * - symmetric_mp_1p\n", block)
+            for name in ("perf_throughput_22.11.svg", "perf_summary_22.11.csv"):
+                with open(os.path.join(docs, name)) as f:
+                    text += f.read()
+            for needle in self.RUN_REPORT_ONLY:
+                self.assertNotIn(needle, text)
+
+    def test_the_run_report_keeps_what_the_docs_leave_out(self):
+        with tempfile.TemporaryDirectory() as out:
+            report.write_all(out, self.INFO, self.RUNS, report.summarize(self.RUNS))
+            with open(os.path.join(out, "report.txt")) as f:
+                text = f.read()
+            for needle in self.RUN_REPORT_ONLY:
+                self.assertIn(needle, text)
+            with open(os.path.join(out, "summary.csv")) as f:
+                self.assertIn(",target,verdict", f.readline())
+
+
+class RenderStoredTest(unittest.TestCase):
+    """bench/run.py --render-docs: the docs blocks from a results folder alone."""
+
+    def test_blocks_and_run_report_come_from_results_json(self):
+        runs = OutputTest.RUNS + [run("simple_mp", "ours", 1, rtt_p50_us=1.0)]
+        with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as docs:
+            report.write_all(out, OutputTest.INFO, runs, report.summarize(runs))
+            os.remove(os.path.join(out, "report.txt"))
+            OutputTest.docs_with_blocks(docs)
+            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+                self.assertEqual(bench_run.render_stored([out], docs), 0)
+            with open(os.path.join(docs, "performance.rst")) as f:
+                text = f.read()
+            self.assertIn("\n   symmetric_mp_1p ours proc0: symmetric_mp/symmetric_mp --no-pci "
+                          "--file-prefix=PREFIX --lcores=1@1 ", text)
+            self.assertIn("\n   symmetric_mp_1p upstream proc0: tests/upstream/upstream_symmetric_mp ", text)
+            self.assertIn("\n   symmetric_mp_1p testpmd testpmd: dpdk-testpmd --no-pci ", text)
+            self.assertIn("\n   simple_mp ours primary: simple_mp/simple_mp ", text)
+            # Only what ran: no upstream simple_mp, no l2fwd_fork.
+            self.assertNotIn("upstream_simple_mp", text)
+            self.assertNotIn("l2fwd", text)
+            self.assertIn("\nold 24\n", text)
+            self.assertTrue(os.path.exists(os.path.join(out, "report.txt")))
 
 
 class RateTest(unittest.TestCase):
@@ -231,22 +293,29 @@ class ScaleTest(unittest.TestCase):
                               if r["benchmark"] == "startup_mp_client")["verdict"], "misses")
 
     def test_scale_block_of_one_release_is_replaced(self):
-        info = {"date": "d", "host_cpu": "c", "cpus": 2, "os": "o", "dpdk": "24.11.3", "kernel": "k",
-                "commit": "abc", "rounds": 2, "duration_s": 4, "load_before": 0.1, "load_after": 0.2,
+        info = {"date": "2031-02-03 04:05 UTC", "host_cpu": "c", "cpus": 2, "os": "o", "dpdk": "24.11.3",
+                "kernel": "k", "tsc_hz": 2e9, "commit": "abc", "rounds": 2, "duration_s": 4, "load_before": 0.1, "load_after": 0.2,
                 "elapsed_s": 10, "command": "bench/run.py --scale"}
         with tempfile.TemporaryDirectory() as docs:
             with open(os.path.join(docs, "performance.rst"), "w") as f:
                 f.write("T\n=\n\n%s\nold\n%s\n%s\nold 22\n%s\ntail\n"
                         % (report.scale_begin_marker("24.11"), report.scale_end_marker("24.11"),
                            report.scale_begin_marker("22.11"), report.scale_end_marker("22.11")))
-            report.update_scale_docs(docs, docs, info, self.RUNS, report.summarize(self.RUNS), ["x: y"])
+            report.update_scale_docs(docs, info, self.RUNS, report.summarize(self.RUNS), ["x: y"])
             with open(os.path.join(docs, "performance.rst")) as f:
                 text = f.read()
             self.assertNotIn("\nold\n", text)
             self.assertIn("\nold 22\n", text)
-            self.assertIn("   * - 8\n     - 45.00\n     - 45.00", text)
-            self.assertIn("     - 0.75 (misses)", text)
-            self.assertIn("   * - mp_client", text)
+            self.assertIn("\nc (2 CPUs), o, DPDK 24.11.3; 2 rounds of 4 s windows. Made by::\n", text)
+            self.assertIn("   * - 8\n     - 45.00\n     - 45.00\n     - 1.000 (1.000-1.000)\n"
+                          "     - 0.75\n\n", text)
+            self.assertIn("   * - mp_client\n     - 12.0 (p90 12.8)\n     - 14.0 (p90 14.8)\n"
+                          "     - 0.86\n     - 3\n", text)
+            for needle in ("Target", "misses", "holds", ">=", "<=", "abc", "0.10", "0.20", "2031"):
+                self.assertNotIn(needle, text)
+            judged = report.run_report(info, self.RUNS, report.summarize(self.RUNS))
+            for needle in ("0.75 (misses)", "0.86 (holds)", ">= 1.00x upstream: holds", "load average 0.10"):
+                self.assertIn(needle, judged)
             root = ET.parse(os.path.join(docs, "perf_scale_24.11.svg")).getroot()
             texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
             self.assertIn("mp_client", texts)
