@@ -8,7 +8,10 @@
 #include "harness/argv.hpp"
 #include "harness/in_process_eal.hpp"
 
+#include <link.h>
+
 #include <csignal>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,6 +44,40 @@ TEST(Eal, IsPrimaryAndHandsBackTheApplicationArguments)
     ASSERT_EQ(args.size(), 2U);
     EXPECT_STREQ(args[0], "--app-flag");
     EXPECT_STREQ(args[1], "value");
+}
+
+int add_loaded_object(dl_phdr_info* info, size_t, void* names)
+{
+    static_cast<std::set<std::string>*>(names)->insert(info->dlpi_name);
+    return 0;
+}
+
+// A secondary loads the driver plugins itself before its start-up gate
+// (mp::internals::load_driver_plugins): the same files EAL's own
+// rte_eal_init() loaded here from its plugin folder. (The folder holds links:
+// compared as the files they name.)
+TEST(Eal, DriverPluginsPreloadedAreThoseEalLoads)
+{
+    std::set<std::string> loaded;
+    dl_iterate_phdr(add_loaded_object, &loaded);
+    const std::string folder = std::string(RTE_EAL_PMD_PATH) + "/";
+    std::set<std::filesystem::path> loaded_files;
+    std::set<std::filesystem::path> loaded_from_folder;
+    std::error_code error;
+    for (const std::string& name : loaded)
+        if (const auto file = std::filesystem::canonical(name, error); !error) {
+            loaded_files.insert(file);
+            if (name.starts_with(folder))
+                loaded_from_folder.insert(file);
+        }
+    std::set<std::filesystem::path> preloaded;
+    for (const std::string& name : mp::internals::driver_plugin_files())
+        preloaded.insert(std::filesystem::canonical(name));
+    EXPECT_FALSE(preloaded.empty()) << "Debian's DPDK is a shared build with plugins";
+    for (const auto& file : preloaded)
+        EXPECT_TRUE(loaded_files.contains(file)) << file << " is not one EAL loads";
+    for (const auto& file : loaded_from_folder)
+        EXPECT_TRUE(preloaded.contains(file)) << file << " is loaded by EAL, not preloaded";
 }
 
 TEST(Ring, CreateEnqueueDequeueInOrder)

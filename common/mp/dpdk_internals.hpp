@@ -18,7 +18,8 @@
 //  - runtime files: the names a secondary process gives the files it leaves in
 //    the runtime folder (its socket, its private memseg arrays);
 //  - the memory hotplug lock: where it lies in the shared configuration, and
-//    what a reader killed while holding it leaves in it.
+//    what a reader killed while holding it leaves in it;
+//  - driver plugins: which files of the plugin folder rte_eal_init() loads.
 
 #include <rte_version.h>
 
@@ -30,14 +31,19 @@
 // ring drivers keep their ring (drivers/mempool/ring), and the names of
 // the secondary's mp socket (lib/eal/common/eal_common_proc.c) and private
 // fbarrays (lib/eal/linux/eal_memalloc.c), struct rte_mem_config
-// (lib/eal/common/eal_memcfg.h) up to memory_hotplug_lock, and rte_rwlock_t
-// (lib/eal/include/generic/rte_rwlock.h); update docs/internals.rst; run the
+// (lib/eal/common/eal_memcfg.h) up to memory_hotplug_lock, rte_rwlock_t
+// (lib/eal/include/generic/rte_rwlock.h), and is_shared_build(),
+// eal_plugindir_init() and eal_dlopen() (lib/eal/common/eal_common_options.c);
+// update docs/internals.rst; run the
 // kill-point tests (meson test --suite internals); then add it here.
 #define MP_DPDK_RELEASE_IS(year, month) (RTE_VER_YEAR == (year) && RTE_VER_MONTH == (month))
 #if !(MP_DPDK_RELEASE_IS(22, 11) || MP_DPDK_RELEASE_IS(24, 11) || MP_DPDK_RELEASE_IS(25, 11))
 #error "mp/dpdk_internals.hpp: this DPDK release was not verified (verified: 22.11, 24.11, 25.11). Re-verify the mempool cache put, get and flush order and net_null's cache use per burst (recovery of a dead process's cache), the rte_ring single producer/consumer head-tail order (ring repair) the EAL runtime file names (clean-up after a dead secondary) and the rte_mem_config head with the rwlock bits (start-up lock repair): see the comment above this line and docs/internals.rst"
 #endif
 
+#include <dirent.h>
+#include <dlfcn.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <algorithm>
@@ -46,11 +52,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rte_eal.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_rwlock.h>
+#include <rte_build_config.h>
 #include <rte_spinlock.h>
 #include <rte_version.h>
 
@@ -218,6 +226,51 @@ inline bool is_secondary_runtime_file(std::string_view name, pid_t pid)
         return true;
     const auto at = name.rfind(id + "_");
     return at != std::string_view::npos && id_then_tsc(name.substr(at));
+}
+
+// ---- EAL driver plugins ----------------------------------------------------------
+
+// The driver plugins rte_eal_init() of a shared DPDK build loads from its
+// plugin folder (RTE_EAL_PMD_PATH, ".../pmds-<ABI version>"), in the order it
+// loads them: the files whose names end in ".so" or ".so.<ABI version>" and
+// that are regular files (links followed), in folder order. None for a build
+// with static DPDK (no librte_eal.so.<ABI version> loaded), as in EAL.
+inline std::vector<std::string> driver_plugin_files()
+{
+    std::vector<std::string> files;
+    constexpr std::string_view folder = RTE_EAL_PMD_PATH;
+    const std::size_t abi_at = folder.rfind("pmds-");
+    if (abi_at == std::string_view::npos)
+        return files;
+    const std::string abi(folder.substr(abi_at + 5));
+    void* eal = dlopen(("librte_eal.so." + abi).c_str(), RTLD_LAZY | RTLD_NOLOAD);
+    if (eal == nullptr)
+        return files;
+    dlclose(eal);
+    DIR* dir = opendir(std::string(folder).c_str());
+    if (dir == nullptr)
+        return files;
+    const std::string versioned = ".so." + abi;
+    while (const dirent* entry = readdir(dir)) {
+        const std::string_view name = entry->d_name;
+        if (!name.ends_with(".so") && !name.ends_with(versioned))
+            continue;
+        std::string path = std::string(folder) + "/" + std::string(name);
+        struct stat status {};
+        if (stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode))
+            files.push_back(std::move(path));
+    }
+    closedir(dir);
+    return files;
+}
+
+// Loads them as EAL does (dlopen, RTLD_NOW) and keeps them loaded, as EAL
+// does: its own dlopen() of each then finds it loaded. A file that fails to
+// load is left for EAL to report.
+inline void load_driver_plugins()
+{
+    for (const std::string& file : driver_plugin_files())
+        dlopen(file.c_str(), RTLD_NOW);
 }
 
 // ---- EAL shared configuration ------------------------------------------------

@@ -70,8 +70,14 @@ public:
         const std::string program = std::filesystem::path(argc > 0 ? argv[0] : "").filename();
         const Watchdog watchdog(program.c_str(), "start-up", default_startup_limit,
                                 held_lock_hint);
-        if (attaches(requested))
+        // About half of a secondary's rte_eal_init() is loading every driver
+        // plugin, which touches nothing shared: done before the gate, it
+        // overlaps with other start-ups, which wait at the gate only for the
+        // shared part.
+        if (attaches(requested)) {
+            internals::load_driver_plugins();
             gate_.emplace(runtime_dir(prefix_), std::chrono::milliseconds(startup_gate_limit));
+        }
         // The application's own arguments were read before EAL (usage.hpp):
         // only those after "--".
         const std::size_t own_args = app_args_of(argc, argv).size();
