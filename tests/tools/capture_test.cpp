@@ -16,7 +16,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include <mp/capture.hpp>
@@ -383,8 +382,14 @@ TEST(Capture, L2fwdForkSlavesAreCapturedWhereDpdkForwardsTheRequest)
     Process master(args({{binary("l2fwd_fork")}, eal_args(prefix, "0@0,1@1,2@0"),
                          {peer.client_vdev(0), peer.client_vdev(1), "--", "-p", "3", "-T", "0"}}));
     ASSERT_TRUE(master.expect("APP: Finished Process Init.", 60s)) << master.output();
-    ASSERT_TRUE(master.expect_count("forwarding: lcore", 2, 60s)) << master.output();
-    std::this_thread::sleep_for(2s);
+    // The slaves forward, not the master: each must have polled its queue
+    // before testpmd sends (memif hands out slots on the first RX poll).
+    for (int slave = 0; slave < 2; ++slave) {
+        const auto started = master.expect_regex("forwarding: lcore \\d+, pid (\\d+)", 60s);
+        ASSERT_TRUE(started) << master.output();
+        const pid_t pid = std::stoi(started->at(1));
+        ASSERT_TRUE(has_polled(pid)) << "slave " << pid << " does not poll";
+    }
 
     std::vector<std::string> stop = {"-a", "duration:5"};
     if (secondaries_serve)
