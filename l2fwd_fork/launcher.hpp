@@ -74,25 +74,30 @@ inline LaunchResult ended_now(pid_t pid, const siginfo_t& info)
     return result;
 }
 
+// The child's exit status when the slave program could not be run (the shell's).
+inline constexpr int exec_failed_status = 127;
+// The first file descriptor after standard input, output and error.
+inline constexpr int first_non_stdio_fd = STDERR_FILENO + 1;
+
 // Between fork() and exec() a child of a threaded process may only make
 // async-signal-safe calls: no allocation, no locks, no stdio.
 [[noreturn]] inline void exec_slave(int program_fd, char* const* argv, pid_t master) noexcept
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != master) // the master died before the line above
-        _exit(127);
+        _exit(exec_failed_status);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr); // lcore threads block some signals
     // The master's sockets and hugepage files, all but the program file (which
     // is close-on-exec: the slave does not keep it either).
-    if (program_fd > 3)
-        close_range(3, static_cast<unsigned>(program_fd) - 1, 0);
+    if (program_fd > first_non_stdio_fd)
+        close_range(first_non_stdio_fd, static_cast<unsigned>(program_fd) - 1, 0);
     close_range(static_cast<unsigned>(program_fd) + 1, ~0U, 0);
     fexecve(program_fd, argv, environ);
     static constexpr char message[] = "l2fwd_fork: error: cannot execute the slave program\n";
     [[maybe_unused]] const ssize_t ignored = write(STDERR_FILENO, message, sizeof(message) - 1);
-    _exit(127);
+    _exit(exec_failed_status);
 }
 
 // Forks and execs `argv` (program_fd: a ProgramFile's); the child's pid, or

@@ -16,7 +16,7 @@ int run(int argc, char** argv)
     const l2fwd_fork::Options options =
         mp::parse_app_args({"l2fwd_fork", l2fwd_fork::usage_text}, argc, argv,
                            [](std::span<char* const> args) {
-                               return l2fwd_fork::parse_options(args, RTE_MAX_LCORE - 1);
+                               return l2fwd_fork::parse_options(args);
                            });
     std::optional<mp::Watchdog> exit_watchdog; // first: it bounds ~Eal too
     mp::Eal eal(argc, argv);

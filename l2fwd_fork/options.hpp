@@ -12,6 +12,8 @@
 #include <optional>
 #include <span>
 
+#include <rte_config.h>
+
 #include <mp/args.hpp>
 
 namespace l2fwd_fork {
@@ -40,8 +42,10 @@ struct Options {
     std::optional<unsigned> standby; // set in the standby processes only
 };
 
-inline Options parse_options(std::span<char* const> args, unsigned max_slave = 127)
+inline Options parse_options(std::span<char* const> args)
 {
+    // The shared slave and standby tables hold RTE_MAX_LCORE entries each.
+    constexpr unsigned max_slave = RTE_MAX_LCORE - 1;
     static constexpr mp::OptionSpec specs[] = {
         {"p", true}, {"q", true}, {"T", true}, {"f", false}, {"slave", true},
                                           {"standby", true}};

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include <mp/args.hpp>
 #include <mp/error.hpp>
 
 namespace l2fwd_fork {
@@ -58,37 +59,22 @@ inline std::vector<std::string> inherited_eal_args(std::span<const std::string> 
 
     std::vector<std::string> out;
     for (std::size_t i = 0; i < eal_args.size(); ++i) {
-        const std::string_view arg = eal_args[i];
-        std::string name;
-        std::string value;
-        bool has_value = false;
-        if (arg.size() > 2 && arg.substr(0, 2) == "--") {
-            std::string_view rest = arg.substr(2);
-            const auto eq = rest.find('=');
-            name = std::string(rest.substr(0, eq));
-            if (eq != std::string_view::npos) {
-                value = std::string(rest.substr(eq + 1));
-                has_value = true;
-            } else if (long_with_value.contains(name) && i + 1 < eal_args.size()) {
-                value = eal_args[++i];
-                has_value = true;
-            }
-        } else if (arg.size() >= 2 && arg[0] == '-') {
-            name = std::string(arg.substr(1, 1));
-            if (arg.size() > 2) {
-                value = std::string(arg.substr(2));
-                has_value = true;
-            } else if (short_with_value.contains(name) && i + 1 < eal_args.size()) {
-                value = eal_args[++i];
-                has_value = true;
-            }
-            if (name == "a")
-                name = "allow";
-            else if (name == "b")
-                name = "block";
-        } else {
+        const mp::OptionWord word = mp::read_option_word(eal_args[i]);
+        if (word.kind == mp::OptionWord::Kind::none)
             continue; // a stray word: EAL itself has refused or ignored it
+        const bool is_short = word.kind == mp::OptionWord::Kind::short_option;
+        std::string name(word.name);
+        std::string value(word.value);
+        bool has_value = word.has_value;
+        const auto& with_value = is_short ? short_with_value : long_with_value;
+        if (!has_value && with_value.contains(name) && i + 1 < eal_args.size()) {
+            value = eal_args[++i];
+            has_value = true;
         }
+        if (is_short && name == "a")
+            name = "allow";
+        else if (is_short && name == "b")
+            name = "block";
         if (!inherited.contains(name))
             continue;
         if (name == "d")

@@ -74,10 +74,12 @@ public:
         Clock::duration elapsed() const { return done_at - died_at; }
     };
 
+    // How long a new slave may take to say it forwards, unless told otherwise.
+    static constexpr auto default_start_timeout = std::chrono::seconds(5);
+
     // `group[s]` is slave s's dependency group (see topology.hpp).
     Supervisor(std::vector<unsigned> group, Clock::duration stop_timeout,
-               unsigned max_failed_starts,
-               Clock::duration start_timeout = std::chrono::seconds(5))
+               unsigned max_failed_starts, Clock::duration start_timeout = default_start_timeout)
         : group_(std::move(group)), slaves_(group_.size()), stop_timeout_(stop_timeout),
           start_timeout_(start_timeout), max_failed_starts_(max_failed_starts)
     {

@@ -247,12 +247,12 @@ public:
     {
         cmdline_set_prompt(cl_, prompt_);
         rdline_newline(cmdline_get_rdline(cl_), prompt_);
-        char input[512];
+        char input[read_size];
         while (!mp::QuitFlag::raised()) {
             // cmdline_interact() would block in read(): poll, so that a signal
             // caught by another thread is noticed too.
             pollfd in{STDIN_FILENO, POLLIN, 0};
-            const int ready = ::poll(&in, 1, 100);
+            const int ready = ::poll(&in, 1, quit_check_ms);
             if (ready < 0 && errno != EINTR)
                 break; // stdin is unusable
             if (ready <= 0)
@@ -278,6 +278,9 @@ public:
     }
 
 private:
+    static constexpr std::size_t read_size = 512; // bytes of input per read
+    static constexpr int quit_check_ms = 100;     // how soon a quit flag is seen
+
     bool terminal_ = isatty(STDIN_FILENO) != 0;
     cmdline* cl_;
     const char* prompt_;

@@ -78,14 +78,19 @@ struct Claims {
 // Why this process cannot have the secondary side or one of its lcore ids.
 inline std::string refusal(const mp::ClaimConflict& conflict)
 {
-    const int pid = static_cast<int>(mp::pid_of(conflict.holder));
-    if (!conflict.lcore)
-        return mp::strprintf("a secondary simple_mp is already running (process %d): only one "
-                             "process can receive from %s; quit it first",
-                             pid, primary_to_secondary);
-    return mp::strprintf("lcore %u is already in use by process %d: give each simple_mp process "
-                         "its own lcore ids (they share the message pool's per-lcore caches)",
-                         *conflict.lcore, pid);
+    return mp::claim_refusal(
+        conflict,
+        [](int pid) {
+            return mp::strprintf("a secondary simple_mp is already running (process %d): only "
+                                 "one process can receive from %s; quit it first",
+                                 pid, primary_to_secondary);
+        },
+        [](unsigned lcore, int pid) {
+            return mp::strprintf("lcore %u is already in use by process %d: give each simple_mp "
+                                 "process its own lcore ids (they share the message pool's "
+                                 "per-lcore caches)",
+                                 lcore, pid);
+        });
 }
 
 using ChannelClaims = mp::ProcessClaims<Message>;

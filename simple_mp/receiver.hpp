@@ -21,6 +21,9 @@ namespace simple_mp {
 class Receiver {
 public:
     static constexpr unsigned burst_size = 32;
+    // An idle prompt should not cost a whole CPU; this is far below anything
+    // a person notices, and a burst drains burst_size at a time.
+    static constexpr unsigned idle_sleep_us = 50;
 
     // `put_mark` is the receiving lcore's "inside a pool put" mark (see
     // MessageChannel::put_mark).
@@ -43,10 +46,8 @@ public:
         std::fflush(out_);
         started_.store(true, std::memory_order_release);
         while (!mp::QuitFlag::raised()) {
-            // An idle prompt should not cost a whole CPU; 50 us is far below
-            // anything a person notices, and a burst drains 32 at a time.
             if (poll(lcore) == 0)
-                rte_delay_us_sleep(50);
+                rte_delay_us_sleep(idle_sleep_us);
         }
     }
 
@@ -75,7 +76,10 @@ private:
     // output, and reaches a pipe or a file at once.
     void print(unsigned lcore, const Message& message) noexcept
     {
-        char line[sizeof(Message::text) + 48];
+        // Room for the words around the text ("core N: Received '...'\n", an
+        // lcore id of up to 10 digits, the NUL): 30 bytes at most.
+        constexpr std::size_t around_text = 48;
+        char line[around_text + sizeof(Message::text)];
         // The sender may be another program: never read past the buffer.
         const int text_length = static_cast<int>(strnlen(message.text, sizeof(message.text)));
         const int length = std::snprintf(line, sizeof(line), "core %u: Received '%.*s'\n", lcore,

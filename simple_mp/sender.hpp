@@ -42,6 +42,8 @@ enum class SendStatus {
 class Sender {
 public:
     static constexpr std::chrono::milliseconds default_patience{3000};
+    // The peer drains a whole burst at a time: a short nap between tries is enough.
+    static constexpr std::chrono::microseconds full_ring_nap{20};
 
     enum class Side { primary, secondary };
 
@@ -108,8 +110,7 @@ private:
             return SendStatus::sent;
         const auto give_up = std::chrono::steady_clock::now() + patience_;
         while (true) {
-            // The peer drains a whole burst at a time: a short nap is enough.
-            std::this_thread::sleep_for(std::chrono::microseconds(20));
+            std::this_thread::sleep_for(full_ring_nap);
             if (ring_.enqueue(message))
                 return SendStatus::sent;
             const bool quitting = mp::QuitFlag::raised();

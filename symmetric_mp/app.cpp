@@ -98,19 +98,24 @@ using Claims = mp::ProcessClaims<rte_mbuf>;
 // Why this process cannot have its proc-id or one of its lcore ids.
 std::string refusal(const ProcTable& table, unsigned proc_id, const mp::ClaimConflict& conflict)
 {
-    const int pid = static_cast<int>(mp::pid_of(conflict.holder));
-    if (!conflict.lcore)
-        return mp::strprintf("--proc-id %u is already served by process %d, which is still "
-                             "running: give each process its own --proc-id",
-                             proc_id, pid);
-    // The holder's proc-id is unknown only if it released it a moment ago.
-    const std::optional<unsigned> holder_proc = table.proc_of(conflict.holder);
-    const std::string who = holder_proc
-                                ? mp::strprintf("proc-id %u (process %d)", *holder_proc, pid)
-                                : mp::strprintf("process %d", pid);
-    return mp::strprintf("lcore %u is already used by %s: give each process its own lcore ids "
-                         "(-l/--lcores), they index the mbuf pool's per-lcore caches",
-                         *conflict.lcore, who.c_str());
+    return mp::claim_refusal(
+        conflict,
+        [&](int pid) {
+            return mp::strprintf("--proc-id %u is already served by process %d, which is still "
+                                 "running: give each process its own --proc-id",
+                                 proc_id, pid);
+        },
+        [&](unsigned lcore, int pid) {
+            // The holder's proc-id is unknown only if it released it a moment ago.
+            const std::optional<unsigned> holder_proc = table.proc_of(conflict.holder);
+            const std::string who =
+                holder_proc ? mp::strprintf("proc-id %u (process %d)", *holder_proc, pid)
+                            : mp::strprintf("process %d", pid);
+            return mp::strprintf("lcore %u is already used by %s: give each process its own "
+                                 "lcore ids (-l/--lcores), they index the mbuf pool's "
+                                 "per-lcore caches",
+                                 lcore, who.c_str());
+        });
 }
 
 // Takes `proc_id` and our lcore ids in the shared table (see <mp/process_claims.hpp>),

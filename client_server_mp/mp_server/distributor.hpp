@@ -61,14 +61,8 @@ public:
             counters_[c].rx.add(n);
             return;
         }
-        unsigned other = spill_;
-        for (unsigned tried = 0; tried < clients_; ++tried, other = other + 1 == clients_ ? 0 : other + 1) {
-            if (other != c && sink_.enqueue_bulk(other, buffer.data(), n) != 0) {
-                counters_[other].rx.add(n);
-                spill_ = other;
-                return;
-            }
-        }
+        if (spill(c, buffer.data(), n))
+            return;
         sink_.drop(buffer.data(), n);
         counters_[c].rx_drop.add(n);
     }
@@ -87,6 +81,23 @@ public:
 
 private:
     using Buffer = mp::Burst<BufferSize, T>;
+
+    // Passes the `n` packets client `c`'s ring refused to another client's ring
+    // with room, the one that took the last such buffer first. False when no
+    // ring has room.
+    bool spill(unsigned c, T* const* pkts, unsigned n) noexcept
+    {
+        unsigned other = spill_;
+        for (unsigned tried = 0; tried < clients_; ++tried) {
+            if (other != c && sink_.enqueue_bulk(other, pkts, n) != 0) {
+                counters_[other].rx.add(n);
+                spill_ = other;
+                return true;
+            }
+            other = other + 1 == clients_ ? 0 : other + 1;
+        }
+        return false;
+    }
 
     Sink sink_;
     unsigned clients_;

@@ -37,31 +37,50 @@ inline std::string option_display(std::string_view name)
     return (name.size() == 1 ? "-" : "--") + std::string(name);
 }
 
+// One command-line word read as an option: "--name", "--name=value" (long),
+// "-x" or "-xVALUE" (short); anything else is no option.
+struct OptionWord {
+    enum class Kind { none, short_option, long_option };
+    Kind kind = Kind::none;
+    std::string_view name;
+    std::string_view value; // a value inside the word
+    bool has_value = false;
+};
+
+inline OptionWord read_option_word(std::string_view arg)
+{
+    OptionWord word;
+    if (arg.size() > 2 && arg.starts_with("--")) {
+        word.kind = OptionWord::Kind::long_option;
+        word.name = arg.substr(2);
+        if (const auto eq = word.name.find('='); eq != std::string_view::npos) {
+            word.value = word.name.substr(eq + 1);
+            word.name = word.name.substr(0, eq);
+            word.has_value = true;
+        }
+    } else if (arg.size() >= 2 && arg[0] == '-' && arg[1] != '-') {
+        word.kind = OptionWord::Kind::short_option;
+        word.name = arg.substr(1, 1);
+        if (arg.size() > 2) {
+            word.value = arg.substr(2);
+            word.has_value = true;
+        }
+    }
+    return word;
+}
+
 inline std::vector<Option> parse_options(std::span<char* const> args,
                                          std::span<const OptionSpec> specs)
 {
     std::vector<Option> options;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string_view arg = args[i];
-        std::string_view name;
-        std::string_view inline_value;
-        bool has_inline_value = false;
-        if (arg.size() > 2 && arg.substr(0, 2) == "--") {
-            name = arg.substr(2);
-            if (const auto eq = name.find('='); eq != std::string_view::npos) {
-                inline_value = name.substr(eq + 1);
-                name = name.substr(0, eq);
-                has_inline_value = true;
-            }
-        } else if (arg.size() >= 2 && arg[0] == '-' && arg[1] != '-') {
-            name = arg.substr(1, 1);
-            if (arg.size() > 2) {
-                inline_value = arg.substr(2);
-                has_inline_value = true;
-            }
-        } else {
+        const OptionWord word = read_option_word(arg);
+        if (word.kind == OptionWord::Kind::none)
             throw UsageError("unexpected argument '" + std::string(arg) + "'");
-        }
+        const std::string_view name = word.name;
+        const std::string_view inline_value = word.value;
+        const bool has_inline_value = word.has_value;
 
         const OptionSpec* spec = nullptr;
         for (const OptionSpec& candidate : specs)

@@ -7,6 +7,7 @@
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -22,7 +23,7 @@ inline std::vector<uint16_t> ports_from_mask(uint64_t mask, bool even = true)
 {
     const unsigned available = rte_eth_dev_count_avail();
     std::vector<uint16_t> ports;
-    for (unsigned bit = 0; bit < 64; ++bit) {
+    for (unsigned bit = 0; bit < std::numeric_limits<uint64_t>::digits; ++bit) {
         if ((mask & (uint64_t{1} << bit)) == 0)
             continue;
         if (bit >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(static_cast<uint16_t>(bit)))
@@ -56,16 +57,12 @@ struct PortSetup {
     bool promiscuous = true;
 };
 
-// Configures, sets up the queues and starts `port`, printing what it does as the
-// upstream examples do ("# Initialising port N... done"). Throws StartupError.
-inline void setup_port(uint16_t port, rte_mempool* pool, const PortSetup& setup)
+// The device configuration `setup` asks for, as far as the device can do it:
+// RSS and RX checksum offload are dropped again (with the upstream examples'
+// lines) if the device refuses them. Throws StartupError.
+inline rte_eth_conf configure_port(uint16_t port, const rte_eth_dev_info& info,
+                                   const PortSetup& setup)
 {
-    std::printf("# Initialising port %u... ", port);
-    std::fflush(stdout);
-
-    rte_eth_dev_info info{};
-    check(rte_eth_dev_info_get(port, &info), strprintf("port %u: cannot get device info", port));
-
     rte_eth_conf conf{};
     if (setup.rss && setup.rx_queues > 1) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -96,6 +93,19 @@ inline void setup_port(uint16_t port, rte_mempool* pool, const PortSetup& setup)
     }
     check(ret, strprintf("port %u: cannot configure %u RX / %u TX queues", port,
                          setup.rx_queues, setup.tx_queues));
+    return conf;
+}
+
+// Configures, sets up the queues and starts `port`, printing what it does as the
+// upstream examples do ("# Initialising port N... done"). Throws StartupError.
+inline void setup_port(uint16_t port, rte_mempool* pool, const PortSetup& setup)
+{
+    std::printf("# Initialising port %u... ", port);
+    std::fflush(stdout);
+
+    rte_eth_dev_info info{};
+    check(rte_eth_dev_info_get(port, &info), strprintf("port %u: cannot get device info", port));
+    const rte_eth_conf conf = configure_port(port, info, setup);
 
     uint16_t rx_desc = setup.rx_descriptors;
     uint16_t tx_desc = setup.tx_descriptors;
@@ -117,7 +127,7 @@ inline void setup_port(uint16_t port, rte_mempool* pool, const PortSetup& setup)
               strprintf("port %u: cannot set up TX queue %u", port, q));
 
     if (setup.promiscuous) {
-        ret = rte_eth_promiscuous_enable(port);
+        const int ret = rte_eth_promiscuous_enable(port);
         if (ret != 0 && ret != -ENOTSUP)
             check(ret, strprintf("port %u: cannot enable promiscuous mode", port));
     }
@@ -152,8 +162,12 @@ private:
 
 // Waits up to `timeout` for every port's link to come up, then prints each
 // port's state as the upstream examples do. Returns true when all are up.
+// As upstream's: up to 90 looks, 100 ms apart.
+inline constexpr auto link_wait_limit = std::chrono::seconds(9);
+inline constexpr auto link_poll_interval = std::chrono::milliseconds(100);
+
 inline bool wait_for_links(const std::vector<uint16_t>& ports,
-                           std::chrono::milliseconds timeout = std::chrono::seconds(9))
+                           std::chrono::milliseconds timeout = link_wait_limit)
 {
     std::printf("\nChecking link status");
     std::fflush(stdout);
@@ -170,7 +184,7 @@ inline bool wait_for_links(const std::vector<uint16_t>& ports,
             break;
         std::printf(".");
         std::fflush(stdout);
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::this_thread::sleep_for(link_poll_interval);
     }
     std::printf("done\n");
     for (uint16_t port : ports) {

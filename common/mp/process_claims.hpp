@@ -88,15 +88,26 @@ LcoreClaims claim_lcores(LcoreClaimTable table, std::span<const unsigned> lcores
     return result;
 }
 
+// A refusal in a program's own words: `id_taken(pid)` when a live process
+// holds the newcomer's id, `lcore_taken(lcore, pid)` when it holds one of its
+// lcore ids.
+template <typename IdTaken, typename LcoreTaken>
+std::string claim_refusal(const ClaimConflict& conflict, IdTaken id_taken, LcoreTaken lcore_taken)
+{
+    const int pid = static_cast<int>(pid_of(conflict.holder));
+    return conflict.lcore ? lcore_taken(*conflict.lcore, pid) : id_taken(pid);
+}
+
 // The refusal of a program that has no words of its own for it.
 inline std::string default_claim_refusal(const ClaimConflict& conflict)
 {
-    const int pid = static_cast<int>(pid_of(conflict.holder));
-    if (conflict.lcore)
-        return strprintf("lcore %u is already in use by process %d: give each process its own "
-                         "lcore ids (they index the pool's per-lcore caches)",
-                         *conflict.lcore, pid);
-    return strprintf("this id is already in use by process %d", pid);
+    return claim_refusal(
+        conflict, [](int pid) { return strprintf("this id is already in use by process %d", pid); },
+        [](unsigned lcore, int pid) {
+            return strprintf("lcore %u is already in use by process %d: give each process its "
+                             "own lcore ids (they index the pool's per-lcore caches)",
+                             lcore, pid);
+        });
 }
 
 template <typename T>
