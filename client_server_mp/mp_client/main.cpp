@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 
 #include <unistd.h>
 
@@ -147,6 +148,8 @@ int run(int argc, char** argv)
     const bool our_server = claims.claimed();
 
     check_ports(*info, client);
+    // We send on every port and poll none: see map_memif_ports_here().
+    mp::map_memif_ports_here(std::span<const uint16_t>(info->id, info->num_ports));
     auto ring = mp::Ring<rte_mbuf>::lookup(client_ring_name(client));
     if (our_server)
         if (const unsigned n = ring.take_back_claimed_entries())
