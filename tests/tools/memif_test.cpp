@@ -8,6 +8,7 @@
 #include <csignal>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "memif_peer.hpp"
@@ -62,4 +63,23 @@ TEST_F(Memif, MpClientSendsTheFirstBurst)
     ASSERT_TRUE(peer().stop());
     EXPECT_TRUE(stops_on(client, SIGINT, 30s));
     EXPECT_TRUE(stops_on(server, SIGINT, 30s));
+}
+
+// Each l2fwd_fork slave receives on one port and sends on the other.
+TEST_F(Memif, L2fwdForkSlavesSendTheFirstBurst)
+{
+    DpdkPrefix prefix("memif_l2ff");
+    Process master(args({{binary("l2fwd_fork")}, eal_args(prefix, "0@0,1@1,2@0"),
+                         ports(), {"--", "-p", "3", "-T", "0"}}));
+    ASSERT_TRUE(master.expect_count("forwarding: lcore", 2, 60s)) << master.output();
+    // testpmd sends into buffers that the receiving memif client puts in the
+    // ring on RX polls after its first (which maps the port): until the slaves
+    // have polled, testpmd's burst is refused.
+    std::this_thread::sleep_for(2s);
+
+    ASSERT_TRUE(peer().send()) << peer().output();
+    EXPECT_TRUE(peer().received(32)) << peer().output() << "\nl2fwd_fork:\n" << master.output();
+    EXPECT_EQ(master.output().find(link_down_warning), std::string::npos) << master.output();
+    ASSERT_TRUE(peer().stop());
+    EXPECT_TRUE(stops_on(master, SIGINT, 30s));
 }
