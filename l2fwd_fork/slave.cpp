@@ -3,8 +3,10 @@
 // or as a standby with --standby=N that the master later gives a slave's
 // place. It forwards the RX ports of its entry of the shared slave table until
 // the master sends STOP.
+#include <array>
 #include <chrono>
 #include <csignal>
+#include <span>
 #include <string>
 
 #include <sys/prctl.h>
@@ -71,6 +73,12 @@ int forward_as(SharedState& shared, unsigned slave)
     mp::log(RTE_LOG_INFO, "entering main loop on lcore %u", lcore);
     for (unsigned i = 0; i < self.n_rx_ports; ++i)
         mp::log(RTE_LOG_INFO, " -- lcoreid=%u portid=%u", lcore, self.rx_ports[i]);
+
+    // Our TX ports are polled by other slaves: see map_memif_ports_here().
+    std::array<uint16_t, max_rx_ports_per_lcore> tx_ports{};
+    for (unsigned i = 0; i < self.n_rx_ports; ++i)
+        tx_ports[i] = shared.dst_port[self.rx_ports[i]];
+    mp::map_memif_ports_here(std::span<const uint16_t>(tx_ports.data(), self.n_rx_ports));
 
     Forwarder forwarder(shared, self);
     self.ready_pid.store(getpid(), std::memory_order_release);

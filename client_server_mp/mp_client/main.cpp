@@ -5,6 +5,7 @@
 // (forwarding.hpp).
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 
 #include <mp/all.hpp>
 #include <mp/usage.hpp>
@@ -40,6 +41,8 @@ int run(int argc, char** argv)
     check_ports(*server.info, client);
     const ClientRings rings = attach_rings(client, claims);
 
+    // We send on every port and poll none: see map_memif_ports_here().
+    mp::map_memif_ports_here(std::span<const uint16_t>(server.info->id, server.info->num_ports));
     Returner give_back(mp::LcoreCache<rte_mbuf>(server.pool, lcore), rings.returns);
     mp::LcoreCacheMark cache_mark(claims.put_mark(lcore), server.pool.native(), lcore);
     TxBuffers tx = make_tx_buffers(*server.info, client, cache_mark);

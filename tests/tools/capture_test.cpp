@@ -20,6 +20,7 @@
 
 #include <mp/capture.hpp>
 
+#include "memif_peer.hpp"
 #include "process.hpp"
 
 using namespace mptest;
@@ -119,87 +120,6 @@ bool from_testpmd(std::string_view frame)
            frame.substr(26, 8) == "\xc6\x12\x00\x01\xc6\x12\x00\x02"sv;
 }
 
-// ---- testpmd on the far side of two memif ports -------------------------------
-
-// Sends 32 packets per queue and port (tx_first) into the program's ports and
-// counts what comes back; the program's side connects as memif clients.
-class MemifPeer {
-public:
-    explicit MemifPeer(unsigned queues)
-        : prefix_("cap_testpmd"), socket_("/tmp/" + prefix_.name() + "_memif"),
-          process_(args({{dpdk_tool("dpdk-testpmd")},
-                         eal_args(prefix_, "0@0,1@1",
-                                  {server_vdev(0), server_vdev(1)}),
-                         {"--", "-i", "--rxq=" + std::to_string(queues),
-                          "--txq=" + std::to_string(queues), "--total-num-mbufs=4096", "--no-flush-rx"}}),
-                   Io::pty)
-    {
-    }
-    ~MemifPeer()
-    {
-        process_.send_line("quit");
-        process_.wait_exit(20s);
-        process_.kill();
-        for (int port : {0, 1})
-            std::filesystem::remove(socket(port));
-    }
-
-    bool ready()
-    {
-        if (!process_.expect("testpmd> ", 60s))
-            return false;
-        return command("set fwd rxonly");
-    }
-
-    // The --vdev a program gives for its port `port`.
-    std::string client_vdev(int port) const
-    {
-        return "--vdev=net_memif" + std::to_string(port) + ",role=client,id=" +
-               std::to_string(port) + ",socket=" + socket(port);
-    }
-
-    // 32 packets on each queue of each port.
-    bool send() { return command("start tx_first 1"); }
-
-    // Both ports have received `each` packets back (polls testpmd's counters).
-    bool received(unsigned long long each)
-    {
-        return poll_until(20s, [&] {
-            const std::size_t seen = process_.output().size();
-            if (!command("show port stats all"))
-                return false;
-            const std::string reply = process_.output().substr(seen);
-            const std::string line = "RX-packets: " + std::to_string(each) + " ";
-            const std::size_t first = reply.find(line);
-            return first != std::string::npos &&
-                   reply.find(line, first + line.size()) != std::string::npos;
-        }, 200ms);
-    }
-
-    // Forwarding stops before the programs' side goes: testpmd must not poll
-    // memif queues whose client leaves (it crashed that way once).
-    bool stop() { return command("stop"); }
-
-    std::string output() const { return process_.output(); }
-
-private:
-    std::string socket(int port) const { return socket_ + std::to_string(port); }
-    std::string server_vdev(int port) const
-    {
-        return "net_memif" + std::to_string(port) + ",role=server,id=" + std::to_string(port) +
-               ",socket=" + socket(port);
-    }
-    bool command(const std::string& line)
-    {
-        process_.send_line(line);
-        return process_.expect("testpmd> ", 60s);
-    }
-
-    DpdkPrefix prefix_;
-    std::string socket_;
-    Process process_;
-};
-
 // ---- dpdk-dumpcap ---------------------------------------------------------------
 
 // dumpcap of 22.11 keeps the last -i only, and takes "*" for every port;
@@ -278,7 +198,7 @@ std::size_t count(const Capture& capture, Direction direction, uint32_t queue)
 
 bool tools_installed()
 {
-    return !dpdk_tool("dpdk-testpmd").empty() && !dpdk_tool("dpdk-dumpcap").empty();
+    return MemifPeer::installed() && !dpdk_tool("dpdk-dumpcap").empty();
 }
 
 // Runs dumpcap with `stop`, lets testpmd send once capture is on, and returns
