@@ -9,6 +9,9 @@
 //   count <scenario>        ->  "steps T c1 c2 ..." (instructions the operation
 //                               takes; after which ones the shared State changed)
 //   trial <scenario> <k>    ->  "killed k" or "finished" (the operation ended first)
+//   trial <scenario> <k> <c> -> the same, k instructions after the c-th change
+//                               of the State (instruction counts drift from run
+//                               to run: /proc reads differ): "killed <total>"
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -150,7 +153,8 @@ struct Stepped {
     std::vector<long> changes;
 };
 
-Stepped step_child(Scenario scenario, long limit, const State& state)
+Stepped step_child(Scenario scenario, long limit, const State& state,
+                   std::size_t after_changes = 0)
 {
     // Read as bytes: the words are atomics, stored by the stopped child.
     const auto* const shared = reinterpret_cast<const unsigned char*>(&state);
@@ -167,7 +171,8 @@ Stepped step_child(Scenario scenario, long limit, const State& state)
                                              status));
     std::vector<unsigned char> seen(shared, shared + sizeof(State));
     Stepped result;
-    while (limit < 0 || result.steps < limit) {
+    long from = after_changes == 0 ? 0 : -1; // where `limit` counts from; -1: not yet
+    while (limit < 0 || from < 0 || result.steps < from + limit) {
         if (ptrace(PTRACE_SINGLESTEP, child, nullptr, nullptr) != 0 ||
             waitpid(child, &status, 0) != child || !WIFSTOPPED(status))
             throw mp::StartupError(mp::strprintf("single step %ld failed (status %#x)",
@@ -180,6 +185,8 @@ Stepped step_child(Scenario scenario, long limit, const State& state)
         if (!std::equal(seen.begin(), seen.end(), shared)) {
             result.changes.push_back(result.steps);
             std::copy(shared, shared + sizeof(State), seen.begin());
+            if (result.changes.size() == after_changes)
+                from = result.steps;
         }
     }
     kill(child, SIGKILL);
@@ -202,7 +209,8 @@ int run(int argc, char** argv)
         std::istringstream words(line);
         std::string command, name;
         long k = -1;
-        words >> command >> name >> k;
+        std::size_t after_changes = 0;
+        words >> command >> name >> k >> after_changes;
         Scenario scenario{};
         if (command == "quit")
             break;
@@ -215,7 +223,7 @@ int run(int argc, char** argv)
                 std::printf(" %ld", k);
             std::printf("\n");
         } else if (command == "trial") {
-            const Stepped r = step_child(scenario, k, state);
+            const Stepped r = step_child(scenario, k, state, after_changes);
             if (r.finished)
                 std::printf("finished\n");
             else

@@ -278,24 +278,30 @@ std::string ask(const std::string& command)
     return reply ? (*reply)[1] : "no reply; peer output:\n" + peer.output();
 }
 
-// Instruction counts at which to kill: every one for a short operation, an
-// even sample (with the first and last few) for a long one, and in any case
-// every one within 4 of an instruction that changed the shared State: there
-// the state a kill leaves behind changes.
-std::vector<long> kill_schedule(Scenario scenario, long total, const std::vector<long>& changes)
+// Where to kill: `k` instructions into the operation, or after its
+// `after_change`-th change of the shared State (when not 0).
+struct KillAt {
+    long k;
+    std::size_t after_change;
+};
+
+// Every instruction for a short operation, an even sample (with the first and
+// last few) for a long one, and in any case the first 5 instructions after
+// each change of the shared State: every state a kill can leave behind.
+std::vector<KillAt> kill_schedule(Scenario scenario, long total, std::size_t changes)
 {
     constexpr long every_up_to = 400;
-    constexpr long around = 4;
+    constexpr long after_each_change = 5;
     const Sampling sampling = sampling_of(scenario);
-    std::set<long> at;
+    std::vector<KillAt> at;
     for (long k = 0; k <= total; ++k)
         if (total <= every_up_to || k < sampling.ends || k > total - sampling.ends ||
             k % (total / sampling.points) == 0)
-            at.insert(k);
-    for (const long change : changes)
-        for (long k = std::max(0L, change - around); k <= std::min(total, change + around); ++k)
-            at.insert(k);
-    return {at.begin(), at.end()};
+            at.push_back({k, 0});
+    for (std::size_t change = 1; change <= changes; ++change)
+        for (long k = 0; k < after_each_change; ++k)
+            at.push_back({k, change});
+    return at;
 }
 
 class KillInside : public ::testing::TestWithParam<Scenario> {};
@@ -319,11 +325,14 @@ TEST_P(KillInside, EveryInstructionLeavesThePoolAccountedFor)
     unsigned worst = 0, trials = 0, worst_discarded = 0;
     unsigned long lost_sum = 0, discarded_sum = 0;
     std::map<std::string, unsigned> outcomes;
-    for (const long k : kill_schedule(scenario, total, changes)) {
+    for (const auto& [k, after_change] : kill_schedule(scenario, total, changes.size())) {
         Trial trial(scenario);
-        const std::string reply = ask("trial " + name + " " + std::to_string(k));
+        const std::string reply = ask(std::string("trial ").append(name).append(" ").append(
+            std::to_string(k) + " " + std::to_string(after_change)));
         const bool finished = reply == "finished";
-        ASSERT_TRUE(finished || reply == "killed " + std::to_string(k)) << reply;
+        ASSERT_TRUE(finished || reply == "killed " + std::to_string(k) ||
+                    (after_change != 0 && reply.starts_with("killed ")))
+            << reply;
         const unsigned held = trial.held_privately();
         const unsigned discarded = trial.recover();
         const Census census = take_census(trial);
@@ -332,23 +341,23 @@ TEST_P(KillInside, EveryInstructionLeavesThePoolAccountedFor)
         lost_sum += census.lost();
         worst_discarded = std::max(worst_discarded, discarded);
         discarded_sum += discarded;
-        ASSERT_EQ(census.duplicates, 0U) << name << ", killed after " << k << " instructions";
-        ASSERT_EQ(census.strangers, 0U) << name << ", killed after " << k << " instructions";
+        ASSERT_EQ(census.duplicates, 0U) << name << ", " << reply << " (instructions run)";
+        ASSERT_EQ(census.strangers, 0U) << name << ", " << reply << " (instructions run)";
         ASSERT_LE(census.lost(), discarded + held)
-            << name << ", killed after " << k << " instructions: objects missing that nobody "
+            << name << ", " << reply << " (instructions run): objects missing that nobody "
             << "counted as lost (" << discarded << " discarded by the recovery)";
         ASSERT_LE(census.lost(), max_lost(scenario))
-            << name << ", killed after " << k << " instructions (" << discarded
+            << name << ", " << reply << " (instructions run) (" << discarded
             << " discarded by the recovery, " << held << " in the dead process's hands)";
         // Before the operation and after it, the books are exact.
-        if (k == 0) {
+        if (k == 0 && after_change == 0) {
             EXPECT_EQ(census.lost(), lost_before(scenario)) << name << ": killed before the operation";
         }
         if (finished) {
             EXPECT_EQ(census.lost(), lost_after(scenario)) << name << ": killed after the operation";
         }
     }
-    std::printf("%s: %ld instructions (shared state changed after %zu), %u kills, "
+    std::printf("%s: %ld instructions (%zu changes of the shared state), %u kills, "
                 "mbufs lost per kill: mean %.1f, worst %u; "
                 "dropped by the recovery: mean %.1f, worst %u\n",
                 name.c_str(), total, changes.size(), trials,

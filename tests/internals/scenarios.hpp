@@ -116,8 +116,8 @@ inline constexpr unsigned max_lost(Scenario s)
 // How densely a long operation is sampled: about `points` kills spread evenly,
 // plus its first and last `ends` instructions. Every instruction costs a
 // trial that long: claim_gives_back's 120 000 (/proc reads, the refusal's
-// throw) get fewer, since only its claims, covered instruction by instruction
-// around each change, leave anything behind.
+// throw) get fewer, since only its claims leave anything behind, and each of
+// their states is killed in (kill_schedule: after each change).
 struct Sampling {
     long points;
     long ends;
