@@ -6,18 +6,24 @@
 // run a given number of instructions of the operation, one at a time, and then
 // kills it with SIGKILL, as a kill -9 landing exactly there would.
 //
-//   count <scenario>        ->  "steps T"   (instructions the operation takes)
+//   count <scenario>        ->  "steps T c1 c2 ..." (instructions the operation
+//                               takes; after which ones the shared State changed)
 //   trial <scenario> <k>    ->  "killed k" or "finished" (the operation ended first)
+//   trial <scenario> <k> <c> -> the same, k instructions after the c-th change
+//                               of the State (instruction counts drift from run
+//                               to run: /proc reads differ): "killed <total>"
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <mp/all.hpp>
 
@@ -47,8 +53,7 @@ void stop_for_tracer() { std::raise(SIGSTOP); }
     };
     void** const table = reinterpret_cast<void**>(objs);
     // (The recovery scenarios' cache is the dead lcore's, filled by the test.)
-    const bool recovery = scenario == Scenario::recovery || scenario == Scenario::recovery_marked;
-    const unsigned cached = recovery ? 0 : cached_before(scenario);
+    const unsigned cached = dead_owner_cache(scenario) ? 0 : cached_before(scenario);
     mp::LcoreCacheMark cache_mark(state->lcores[lcore].in_mempool_put, pool.native(), lcore);
     if (cached != 0) {
         // Exactly `cached` objects in our cache, a burst in hand.
@@ -119,21 +124,40 @@ void stop_for_tracer() { std::raise(SIGSTOP); }
         stop_for_tracer();
         mp::recover_lcore_cache(state->lcores[dead_lcore], pool, dead_lcore);
         break;
+    case Scenario::claim_gives_back: {
+        // As a program starting with a taken lcore id: it must leave the id and
+        // dead_lcore as it found them, a dead owner's, still due for recovery.
+        constexpr unsigned lcores[] = {dead_lcore, held_lcore};
+        stop_for_tracer();
+        try {
+            const mp::ProcessClaims<rte_mbuf> claims(&state->id, state->lcores, lcores, pool,
+                                                     "mbufs");
+            _exit(13);
+        } catch (const mp::StartupError&) {
+        }
+        break;
+    }
     }
     stop_for_tracer();
     _exit(0);
 }
 
 // Runs the child up to `limit` instructions past its first stop (all of them
-// if limit < 0). Returns the instructions run and whether it reached its
-// second stop; the child is gone afterwards.
+// if limit < 0). Returns the instructions run, whether it reached its second
+// stop, and after which instructions the shared State changed (the claims and
+// put marks the next process reads: the points a kill must not miss); the
+// child is gone afterwards.
 struct Stepped {
     long steps = 0;
     bool finished = false;
+    std::vector<long> changes;
 };
 
-Stepped step_child(Scenario scenario, long limit)
+Stepped step_child(Scenario scenario, long limit, const State& state,
+                   std::size_t after_changes = 0)
 {
+    // Read as bytes: the words are atomics, stored by the stopped child.
+    const auto* const shared = reinterpret_cast<const unsigned char*>(&state);
     std::fflush(stdout);
     const pid_t child = fork();
     if (child < 0)
@@ -145,8 +169,10 @@ Stepped step_child(Scenario scenario, long limit)
     if (waitpid(child, &status, 0) != child || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP)
         throw mp::StartupError(mp::strprintf("the child did not reach its first stop (status %#x)",
                                              status));
+    std::vector<unsigned char> seen(shared, shared + sizeof(State));
     Stepped result;
-    while (limit < 0 || result.steps < limit) {
+    long from = after_changes == 0 ? 0 : -1; // where `limit` counts from; -1: not yet
+    while (limit < 0 || from < 0 || result.steps < from + limit) {
         if (ptrace(PTRACE_SINGLESTEP, child, nullptr, nullptr) != 0 ||
             waitpid(child, &status, 0) != child || !WIFSTOPPED(status))
             throw mp::StartupError(mp::strprintf("single step %ld failed (status %#x)",
@@ -156,6 +182,12 @@ Stepped step_child(Scenario scenario, long limit)
             break;
         }
         ++result.steps;
+        if (!std::equal(seen.begin(), seen.end(), shared)) {
+            result.changes.push_back(result.steps);
+            std::copy(shared, shared + sizeof(State), seen.begin());
+            if (result.changes.size() == after_changes)
+                from = result.steps;
+        }
     }
     kill(child, SIGKILL);
     waitpid(child, &status, 0);
@@ -169,6 +201,7 @@ int run(int argc, char** argv)
         throw mp::StartupError("kill_peer runs as a secondary process only");
     // Its children look the objects up for each trial, killed only later.
     eal.leave_startup_gate();
+    const State& state = *mp::Memzone<State>::lookup(state_name).get();
     std::printf("peer ready\n");
     std::fflush(stdout);
     std::string line;
@@ -176,17 +209,21 @@ int run(int argc, char** argv)
         std::istringstream words(line);
         std::string command, name;
         long k = -1;
-        words >> command >> name >> k;
+        std::size_t after_changes = 0;
+        words >> command >> name >> k >> after_changes;
         Scenario scenario{};
         if (command == "quit")
             break;
         if (!scenario_named(name, scenario))
             throw mp::UsageError("unknown scenario '" + name + "'");
         if (command == "count") {
-            const Stepped r = step_child(scenario, -1);
-            std::printf("steps %ld\n", r.steps);
+            const Stepped r = step_child(scenario, -1, state);
+            std::printf("steps %ld", r.steps);
+            for (const long k : r.changes)
+                std::printf(" %ld", k);
+            std::printf("\n");
         } else if (command == "trial") {
-            const Stepped r = step_child(scenario, k);
+            const Stepped r = step_child(scenario, k, state, after_changes);
             if (r.finished)
                 std::printf("finished\n");
             else

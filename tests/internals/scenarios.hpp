@@ -26,9 +26,11 @@ inline constexpr unsigned burst = 32;
 
 inline constexpr unsigned peer_lcore = 3; // the lcore id the peer's process runs on
 inline constexpr unsigned dead_lcore = 5; // whose cache the recovery scenarios recover
+inline constexpr unsigned held_lcore = 6; // held by the live peer (claim_gives_back)
 
 struct State {
     mp::LcoreClaim lcores[RTE_MAX_LCORE]; // the put marks, as in the programs' memzones
+    mp::ClaimSlot id;                     // a process's id (claim_gives_back)
 };
 
 enum class Scenario {
@@ -44,13 +46,23 @@ enum class Scenario {
     ring_dequeue,    // the sole consumer dequeues a burst (64 waiting)
     recovery,        // recovery of a dead owner's cache of 300, left outside a region
     recovery_marked, // recovery of a cache of 300 left inside a region that kept 270
+    claim_gives_back, // mp::ProcessClaims of a dead owner's id and dead_lcore (its cache
+                      // as in recovery_marked) with held_lcore, which a live process
+                      // holds: all is given back and the claim refused
 };
 
 inline constexpr Scenario all_scenarios[] = {
     Scenario::put_fits,     Scenario::put_fits_full, Scenario::put_makes_room,
     Scenario::put_flushes,  Scenario::make_room,     Scenario::rx_get_put,
     Scenario::rx_refills,   Scenario::ring_enqueue,  Scenario::ring_dequeue,
-    Scenario::recovery,     Scenario::recovery_marked};
+    Scenario::recovery,     Scenario::recovery_marked, Scenario::claim_gives_back};
+
+// Whether the scenario starts from a cache a dead owner left on dead_lcore.
+inline constexpr bool dead_owner_cache(Scenario s)
+{
+    return s == Scenario::recovery || s == Scenario::recovery_marked ||
+           s == Scenario::claim_gives_back;
+}
 
 // Objects cached on the cache under test before the operation.
 inline constexpr unsigned cached_before(Scenario s)
@@ -65,10 +77,12 @@ inline constexpr unsigned cached_before(Scenario s)
     case Scenario::rx_refills: return 10;
     case Scenario::recovery: return 300;
     case Scenario::recovery_marked: return 300;
+    case Scenario::claim_gives_back: return 300;
     default: return 0;
     }
 }
-// The bottom of the cache the dead owner's mark keeps (recovery_marked).
+// The bottom of the cache the dead owner's mark keeps (recovery_marked,
+// claim_gives_back).
 inline constexpr unsigned marked_untouched = 270;
 
 // Objects waiting in the ring before the operation.
@@ -91,9 +105,26 @@ inline constexpr unsigned max_lost(Scenario s)
     // mark gives up with the burst to free in hand.
     case Scenario::put_makes_room:
     case Scenario::rx_get_put: return 2 * burst;
+    // The claimer touches no object; the dead owner's top, in the ring too,
+    // is the recovery's to drop.
+    case Scenario::claim_gives_back: return 0;
     // A kill inside the recovery's flush has the next one drop what is left.
     default: return pool_size;
     }
+}
+
+// How densely a long operation is sampled: about `points` kills spread evenly,
+// plus its first and last `ends` instructions. Every instruction costs a
+// trial that long: claim_gives_back's 120 000 (/proc reads, the refusal's
+// throw) get fewer, since only its claims leave anything behind, and each of
+// their states is killed in (kill_schedule: after each change).
+struct Sampling {
+    long points;
+    long ends;
+};
+inline constexpr Sampling sampling_of(Scenario s)
+{
+    return s == Scenario::claim_gives_back ? Sampling{30, 4} : Sampling{300, 40};
 }
 
 inline constexpr std::string_view name_of(Scenario s)
@@ -110,6 +141,7 @@ inline constexpr std::string_view name_of(Scenario s)
     case Scenario::ring_dequeue: return "ring_dequeue";
     case Scenario::recovery: return "recovery";
     case Scenario::recovery_marked: return "recovery_marked";
+    case Scenario::claim_gives_back: return "claim_gives_back";
     }
     return "?";
 }
