@@ -13,7 +13,7 @@
 //    entries of a cache a get or put that neither flushes nor refills leaves
 //    alone;
 //  - drivers' use of that cache: how many mbufs one RX or TX burst of net_null
-//    takes from it or gives to it;
+//    takes from it or gives to it; when memif maps a port in a secondary;
 //  - pool renewal: the mempool ring drivers keep their ring in pool_data;
 //  - runtime files: the names a secondary process gives the files it leaves in
 //    the runtime folder (its socket, its private memseg arrays);
@@ -26,7 +26,8 @@
 // To add a release: re-read, in its sources, rte_mempool_do_generic_put,
 // rte_mempool_do_generic_get and rte_mempool_cache_flush
 // (lib/mempool/rte_mempool.h), net_null's burst functions
-// (drivers/net/null/rte_eth_null.c), the single-thread head
+// (drivers/net/null/rte_eth_null.c), memif_link_update() and memif's bursts in
+// a secondary (drivers/net/memif/rte_eth_memif.c), the single-thread head
 // and tail updates of rte_ring (lib/ring/rte_ring_*_pvt.h), where the mempool
 // ring drivers keep their ring (drivers/mempool/ring), and the names of
 // the secondary's mp socket (lib/eal/common/eal_common_proc.c) and private
@@ -184,6 +185,16 @@ inline CacheUse tx_burst_cache_use(std::string_view driver, unsigned segments) n
 inline bool rx_packets_single_segment(std::string_view driver) noexcept
 {
     return driver == "net_null";
+}
+
+// Whether a secondary process maps a port's shared memory (rings, packet
+// buffers) only when it asks for the port's link state: memif does, in
+// memif_link_update() (drivers/net/memif/rte_eth_memif.c); until then each of
+// its RX and TX bursts in a secondary asks instead and returns 0, so a TX
+// burst's packets are refused.
+inline bool link_query_maps_port(std::string_view driver) noexcept
+{
+    return driver == "net_memif";
 }
 
 // ---- mempool ring drivers ------------------------------------------------------

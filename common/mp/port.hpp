@@ -15,6 +15,7 @@
 
 #include <rte_ethdev.h>
 
+#include "dpdk_internals.hpp"
 #include "error.hpp"
 #include "log.hpp"
 
@@ -200,15 +201,12 @@ inline bool wait_for_links(const std::vector<uint16_t>& ports,
     return all_up;
 }
 
-// A secondary process maps a memif port's shared memory (rings and packet
-// buffers) only when it asks for the port's link state: memif_link_update()
-// in DPDK's drivers/net/memif/rte_eth_memif.c (22.11 and 24.11 alike). Until
-// then each RX or TX burst on the port asks instead and returns 0, so a TX
-// burst's packets are refused, and dropped by the caller. A secondary that
-// transmits on a port it never polls for RX (mp_client, l2fwd_fork's slaves)
-// would lose its first burst on each such port: it calls this on its TX
-// ports before it forwards, once the primary has their links up.
-// Other drivers are not asked: they need no such call.
+// A secondary that transmits on a port it never polls for RX (mp_client,
+// l2fwd_fork's slaves) calls this on its TX ports before it forwards, once the
+// primary has their links up: for a driver whose secondaries map a port's
+// memory only when they ask for its link state (memif, see
+// internals::link_query_maps_port), it asks, so that its first TX burst
+// there is not refused. Other drivers are not asked.
 inline void map_memif_ports_here(std::span<const uint16_t> ports)
 {
     if (rte_eal_process_type() != RTE_PROC_SECONDARY)
@@ -216,7 +214,7 @@ inline void map_memif_ports_here(std::span<const uint16_t> ports)
     for (const uint16_t port : ports) {
         rte_eth_dev_info info{};
         if (rte_eth_dev_info_get(port, &info) != 0 || info.driver_name == nullptr ||
-            std::string_view(info.driver_name) != "net_memif")
+            !internals::link_query_maps_port(info.driver_name))
             continue;
         rte_eth_link link{};
         if (rte_eth_link_get_nowait(port, &link) != 0 || link.link_status != RTE_ETH_LINK_UP)
