@@ -458,16 +458,40 @@ TEST(ClientServerMp, AClientKilledInsideItsRecoveryIsRecoveredByTheNext)
     EXPECT_LE(*lost, 2 * (64 + 64 + 256 + 768));
 }
 
+// mp_server with client 0 forwarding.
+struct ServerAndOneClient {
+    explicit ServerAndOneClient(const DpdkPrefix& prefix) : server(server_cmd(prefix))
+    {
+        if (!server.expect("APP: Finished Process Init.", 90s))
+            return;
+        c0 = std::make_unique<Process>(client_cmd(prefix, "1@1", "0"));
+        ready = c0->expect("Client process 0 handling packets", 90s);
+    }
+    Process server;
+    std::unique_ptr<Process> c0;
+    bool ready = false;
+};
+
+// Ctrl-C ends the server with exit code 0 within 3 s: nothing held blocks its frees.
+void expect_prompt_clean_exit(Process& server)
+{
+    const auto asked = std::chrono::steady_clock::now();
+    server.signal(SIGINT);
+    const auto server_exit = server.wait_exit(10s);
+    ASSERT_TRUE(server_exit) << server.output();
+    EXPECT_EQ(server_exit->code, 0) << server.errors();
+    EXPECT_LE(std::chrono::steady_clock::now() - asked, 3s);
+}
+
 // A secondary killed in its start-up can leave DPDK's memory lock held: a new
 // client then cannot start, and says so within its limit; the running client
 // goes on.
 TEST(ClientServerMp, ANewClientBlockedByAHeldDpdkLockGivesUpWithOneLine)
 {
     DpdkPrefix prefix("csmp_lock");
-    Process server(server_cmd(prefix));
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
-    Process c0(client_cmd(prefix, "1@1", "0"));
-    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
+    ServerAndOneClient run(prefix);
+    ASSERT_TRUE(run.ready) << run.server.output();
+    Process& server = run.server;
     ASSERT_NE(leave_lock_held(prefix, ""), 0);
     const auto started = std::chrono::steady_clock::now();
     Process c1(client_cmd(prefix, "2@1", "1"));
@@ -483,7 +507,7 @@ TEST(ClientServerMp, ANewClientBlockedByAHeldDpdkLockGivesUpWithOneLine)
     EXPECT_LE(took, 30s) << "the limit is 20 s";
     const auto rx0 = wait_for_screen_value(server, 2, client_rx(0), 0);
     EXPECT_GT(wait_for_screen_value(server, 2, client_rx(0), rx0), rx0) << "client 0 stopped";
-    stop(c0);
+    stop(*run.c0);
     // Its exit would wait for the lock to free the pool: it gives up in 5 s.
     server.signal(SIGINT);
     EXPECT_TRUE(refused(server, "mp_server",
@@ -498,10 +522,8 @@ TEST(ClientServerMp, ANewClientBlockedByAHeldDpdkLockGivesUpWithOneLine)
 TEST(ClientServerMp, AProcessKilledInsideItsStartUpLeavesNoLockHeld)
 {
     DpdkPrefix prefix("csmp_startkill");
-    Process server(server_cmd(prefix));
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
-    Process c0(client_cmd(prefix, "1@1", "0"));
-    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
+    ServerAndOneClient run(prefix);
+    ASSERT_TRUE(run.ready) << run.server.output();
     const pid_t holder_pid = leave_lock_held(prefix, "--read-in-start-up");
     ASSERT_NE(holder_pid, 0);
     Process c1(client_cmd(prefix, "2@1", "1"));
@@ -512,13 +534,8 @@ TEST(ClientServerMp, AProcessKilledInsideItsStartUpLeavesNoLockHeld)
                                 1))
         << c1.output();
     stop(c1);
-    stop(c0);
-    const auto asked = std::chrono::steady_clock::now();
-    server.signal(SIGINT);
-    const auto server_exit = server.wait_exit(10s);
-    ASSERT_TRUE(server_exit) << server.output();
-    EXPECT_EQ(server_exit->code, 0) << server.errors();
-    EXPECT_LE(std::chrono::steady_clock::now() - asked, 3s);
+    stop(*run.c0);
+    expect_prompt_clean_exit(run.server);
 }
 
 // A client killed inside its start-up while it looks up the server's rings
@@ -527,25 +544,19 @@ TEST(ClientServerMp, AProcessKilledInsideItsStartUpLeavesNoLockHeld)
 TEST(ClientServerMp, TheServerReleasesWhatTheLastClientKilledInItsStartUpLeftHeld)
 {
     DpdkPrefix prefix("csmp_lastkill");
-    Process server(server_cmd(prefix));
-    ASSERT_TRUE(server.expect("APP: Finished Process Init.", 90s)) << server.output();
-    Process c0(client_cmd(prefix, "1@1", "0"));
-    ASSERT_TRUE(c0.expect("Client process 0 handling packets", 90s)) << c0.output();
+    ServerAndOneClient run(prefix);
+    ASSERT_TRUE(run.ready) << run.server.output();
+    stop(*run.c0);
     const pid_t holder_pid = leave_lock_held(prefix, "--tailq-read-in-start-up");
     ASSERT_NE(holder_pid, 0);
-    stop(c0);
-    const auto asked = std::chrono::steady_clock::now();
-    server.signal(SIGINT);
-    const auto server_exit = server.wait_exit(10s);
-    ASSERT_TRUE(server_exit) << server.output();
-    EXPECT_EQ(server_exit->code, 0) << server.errors();
-    EXPECT_LE(std::chrono::steady_clock::now() - asked, 3s);
-    EXPECT_TRUE(server.expect_count("APP: process " + std::to_string(holder_pid) +
-                                        " was killed during its start-up holding the tailq "
-                                        "lock: released",
-                                    1))
-        << server.output();
-    EXPECT_NE(server.output().find("rings, 0 unaccounted for"), std::string::npos) << server.output();
+    expect_prompt_clean_exit(run.server);
+    EXPECT_TRUE(run.server.expect_count("APP: process " + std::to_string(holder_pid) +
+                                            " was killed during its start-up holding the tailq "
+                                            "lock: released",
+                                        1))
+        << run.server.output();
+    EXPECT_NE(run.server.output().find("rings, 0 unaccounted for"), std::string::npos)
+        << run.server.output();
 }
 
 // SIGTERM ends a client as Ctrl-C does. Ctrl-C on the server while a client
