@@ -155,7 +155,7 @@ void check_queues(const std::vector<uint16_t>& ports, unsigned proc_id)
 
 struct LcoreWork {
     std::span<const uint16_t> ports;
-    std::vector<PortCacheUse> cache_uses; // by position in `ports`
+    std::vector<mp::internals::CacheUse> cache_uses; // by position in `ports`
     uint16_t queue = 0;
     PortCounters* counters = nullptr;
     rte_mempool* pool = nullptr;
