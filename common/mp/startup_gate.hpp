@@ -234,10 +234,10 @@ private:
             if (on_quit == OnQuit::give_up && QuitFlag::raised())
                 throw StartupError("interrupted while waiting for another process's start-up");
             if (std::chrono::steady_clock::now() > deadline)
-                throw StartupError("another process of this --file-prefix has been starting for "
-                                   "too long (" +
-                                   std::to_string(limit.count() / 1000) +
-                                   " s): it is stuck or stopped; end it and try again");
+                throw StartupError(
+                    "another process of this --file-prefix has been starting for too long (" +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(limit).count()) +
+                    " s): it is stuck or stopped; end it and try again");
             std::this_thread::sleep_for(poll_every);
         }
     }
