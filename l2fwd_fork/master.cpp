@@ -676,13 +676,7 @@ void write_plan(SharedState& shared, const Topology& topology, uint64_t portmask
         std::copy(plan.rx_ports.begin(), plan.rx_ports.end(), record.rx_ports);
         record.lcore.store(plan.lcore);
     }
-    std::vector<unsigned> master_lcores;
-    unsigned lcore = 0;
-    RTE_LCORE_FOREACH(lcore)
-    {
-        master_lcores.push_back(lcore);
-    }
-    LcoreIdAllocator(shared.lcore_owner).reset(master_lcores);
+    LcoreIdAllocator(shared.lcore_owner).reset(mp::enabled_lcores());
 }
 
 void set_up_ports(const std::vector<uint16_t>& ports, const PortPools& pools,
