@@ -1,19 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 // symmetric_mp: N copies of one program forward between pairs of ports, each on
 // its own RX/TX queue of every port (the first process configures the ports with
-// N queues and RSS spreads the traffic over them).
+// N queues and RSS spreads the traffic over them). This file is the start-up
+// and the run; the claims are in claims.hpp, the telemetry in telemetry.hpp.
 
 #include "app.hpp"
 
 #include <atomic>
-#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -21,7 +19,6 @@
 #include <rte_lcore.h>
 
 #include <mp/all.hpp>
-#include <mp/watchdog.hpp>
 
 #include "claims.hpp"
 #include "forward.hpp"

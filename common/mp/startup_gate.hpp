@@ -157,7 +157,8 @@ inline StartupLockRepair repair_startup_locks(const std::string& config_path,
     };
     // A word that live processes keep changing is theirs: after a while,
     // what has not settled is left alone.
-    const auto give_up_at = start + 8 * settle;
+    constexpr int settles_to_wait = 8;
+    const auto give_up_at = start + settles_to_wait * settle;
     while (unsettled() && std::chrono::steady_clock::now() < give_up_at) {
         std::this_thread::sleep_for(sample_every);
         const auto now = std::chrono::steady_clock::now();
