@@ -248,10 +248,9 @@ def write_all(out_dir, info, runs, summary):
     write_report(out_dir, info, runs, summary)
 
 
-def svg_chart(runs, info):
-    """Three panels of horizontal bars: packet rate (median of all rounds),
-    TSC cycles per packet (median), and the ratio ours/upstream (median of the
-    per-round ratios) with a line at 1.0."""
+def _chart_data(runs):
+    """What svg_chart draws: per benchmark, a (variant, Mpps, cycles per packet)
+    bar each, medians over the rounds; and per benchmark its ratio row."""
     ok = [r for r in runs if "error" not in r and "mpps" in r]
     benches = []
     for r in ok:
@@ -261,7 +260,6 @@ def svg_chart(runs, info):
     for row in summarize(runs):  # l2fwd is judged per lcore: the same ratio
         if row["metric"] in ("mpps", "mpps_per_lcore") and row["against"] == "upstream" and row["ratio"]:
             ratios.setdefault(row["benchmark"], row)
-    bar_h, gap, label_w, panel_w, panel_gap = 14, 10, 150, 250, 40
     groups = []
     for b in benches:
         bars = []
@@ -271,6 +269,15 @@ def svg_chart(runs, info):
                 bars.append((v, _median([r["mpps"] for r in vals]),
                              _median([r["cycles_per_packet"] for r in vals])))
         groups.append((b, bars))
+    return groups, ratios
+
+
+def svg_chart(runs, info):
+    """Three panels of horizontal bars: packet rate (median of all rounds),
+    TSC cycles per packet (median), and the ratio ours/upstream (median of the
+    per-round ratios) with a line at 1.0."""
+    groups, ratios = _chart_data(runs)
+    bar_h, gap, label_w, panel_w, panel_gap = 14, 10, 150, 250, 40
     top = 40
     height = top + sum(len(bars) * bar_h + gap for _, bars in groups) + 36
     width = label_w + 3 * (panel_w + panel_gap)
@@ -320,9 +327,12 @@ def svg_chart(runs, info):
             out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#c53030" stroke-dasharray="4 3"/>'
                        % (x1, top - 6, x1, y - gap + 4))
             out.append('<text x="%.1f" y="%d" fill="#c53030">1.0</text>' % (x1 + 3, top - 8))
-    y = height - 22
-    x = label_w
-    for v in VARIANTS:
+    return _legend_and_end(out, VARIANTS, label_w, height - 22, info)
+
+
+def _legend_and_end(out, variants, x, y, info):
+    """Ends a chart: a colour swatch a variant from (x, y), the machine note, the SVG text."""
+    for v in variants:
         out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (x, y, COLOURS[v]))
         out.append('<text x="%d" y="%d">%s</text>' % (x + 16, y + 10, v))
         x += 90
@@ -579,15 +589,7 @@ def scale_svg(runs, summary, info):
             out.append('<text x="%.1f" y="%d">%.1f</text>' % (x0 + w + 4, y + 10, r[variant]))
             y += 14
         y += 8
-    y = height - 18
-    x = left
-    for v in ("ours", "upstream"):
-        out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (x, y, COLOURS[v]))
-        out.append('<text x="%d" y="%d">%s</text>' % (x + 16, y + 10, v))
-        x += 90
-    out.append('<text x="%d" y="%d" fill="#555">%s</text>' % (x + 10, y + 10, escape(_machine_note(info))))
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+    return _legend_and_end(out, ("ours", "upstream"), left, height - 18, info)
 
 
 def scale_begin_marker(release):

@@ -179,6 +179,37 @@ def build(build_dir):
     subprocess.run(["ninja", "-C", build_dir], check=True)
 
 
+def forwarding_round(a, bins, log_dir, rnd, tsc, runs):
+    """Round `rnd` of every selected forwarding benchmark, each variant once:
+    a row each appended to `runs`, a line each printed."""
+    for sc in scenarios.FORWARDING:
+        if sc.key not in a.selected:
+            continue
+        for variant in sc.builders:
+            tag = "%s_%s_r%d" % (sc.key, variant, rnd)
+            row = {"benchmark": sc.key, "variant": variant, "round": rnd,
+                   "c2c_ns": c2c_latency_ns(a.build_dir)}
+            try:
+                res = scenarios.run_forwarding(sc, variant, bins, log_dir, tag, a.warmup,
+                                               a.duration, tsc[0])
+                if res is None:
+                    print("round %d %-20s %-8s not built, skipped" % (rnd, sc.key, variant))
+                    continue
+                row.update(res)
+                ours = next((r for r in runs if r["benchmark"] == sc.key and r["round"] == rnd
+                             and r["variant"] == "ours" and "mpps" in r), None)
+                ratio = ("  ours/%s %.3f" % (variant, ours["mpps"] / res["mpps"])
+                         if ours and variant != "ours" else "")
+                c2c = " c2c %d ns" % row["c2c_ns"] if row["c2c_ns"] is not None else ""
+                print("round %d %-20s %-8s %8.2f Mpps  %6.1f cycles/pkt  (rx %.2f Mpps%s)%s"
+                      % (rnd, sc.key, variant, res["mpps"], res["cycles_per_packet"], res["rx_mpps"],
+                         c2c, ratio))
+            except BenchError as e:
+                row["error"] = str(e)
+                print("round %d %-20s %-8s FAILED: %s" % (rnd, sc.key, variant, e))
+            runs.append(row)
+
+
 def run(a):
     started = time.monotonic()
     check_hugepages()
@@ -206,32 +237,7 @@ def run(a):
               "noisy (cycles per packet less so)" % info["load_before"])
     runs = []
     for rnd in range(1, a.rounds + 1):
-        for sc in scenarios.FORWARDING:
-            if sc.key not in a.selected:
-                continue
-            for variant in sc.builders:
-                tag = "%s_%s_r%d" % (sc.key, variant, rnd)
-                row = {"benchmark": sc.key, "variant": variant, "round": rnd,
-                       "c2c_ns": c2c_latency_ns(a.build_dir)}
-                try:
-                    res = scenarios.run_forwarding(sc, variant, bins, log_dir, tag, a.warmup,
-                                                   a.duration, tsc[0])
-                    if res is None:
-                        print("round %d %-20s %-8s not built, skipped" % (rnd, sc.key, variant))
-                        continue
-                    row.update(res)
-                    ours = next((r for r in runs if r["benchmark"] == sc.key and r["round"] == rnd
-                                 and r["variant"] == "ours" and "mpps" in r), None)
-                    ratio = ("  ours/%s %.3f" % (variant, ours["mpps"] / res["mpps"])
-                             if ours and variant != "ours" else "")
-                    c2c = " c2c %d ns" % row["c2c_ns"] if row["c2c_ns"] is not None else ""
-                    print("round %d %-20s %-8s %8.2f Mpps  %6.1f cycles/pkt  (rx %.2f Mpps%s)%s"
-                          % (rnd, sc.key, variant, res["mpps"], res["cycles_per_packet"], res["rx_mpps"],
-                             c2c, ratio))
-                except BenchError as e:
-                    row["error"] = str(e)
-                    print("round %d %-20s %-8s FAILED: %s" % (rnd, sc.key, variant, e))
-                runs.append(row)
+        forwarding_round(a, bins, log_dir, rnd, tsc, runs)
         if "simple_mp" in a.selected:
             runs += interactive.run_simple_mp(bins, log_dir, rnd, a.messages)
     if "l2fwd_fork_recovery" in a.selected:

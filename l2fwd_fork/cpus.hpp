@@ -6,6 +6,8 @@
 
 #include <rte_lcore.h>
 
+#include <mp/lcore.hpp>
+
 namespace l2fwd_fork {
 
 inline std::vector<unsigned> cpus_of(const rte_cpuset_t& set)
@@ -22,9 +24,7 @@ inline std::vector<unsigned> master_cpus()
 {
     rte_cpuset_t all;
     CPU_ZERO(&all);
-    unsigned lcore = 0;
-    RTE_LCORE_FOREACH(lcore)
-    {
+    for (const unsigned lcore : mp::enabled_lcores()) {
         const rte_cpuset_t set = rte_lcore_cpuset(lcore);
         CPU_OR(&all, &all, &set);
     }

@@ -4,7 +4,6 @@
 //
 //   l2fwd_fork -l 0-2 -- -p 3 [-q NQ] [-T PERIOD] [-f]
 #include <mp/all.hpp>
-#include <mp/usage.hpp>
 
 #include "app.hpp"
 

@@ -23,7 +23,6 @@
 #include <rte_mempool.h>
 
 #include <mp/all.hpp>
-#include <mp/watchdog.hpp>
 
 #include "app.hpp"
 #include "background.hpp"
@@ -676,13 +675,7 @@ void write_plan(SharedState& shared, const Topology& topology, uint64_t portmask
         std::copy(plan.rx_ports.begin(), plan.rx_ports.end(), record.rx_ports);
         record.lcore.store(plan.lcore);
     }
-    std::vector<unsigned> master_lcores;
-    unsigned lcore = 0;
-    RTE_LCORE_FOREACH(lcore)
-    {
-        master_lcores.push_back(lcore);
-    }
-    LcoreIdAllocator(shared.lcore_owner).reset(master_lcores);
+    LcoreIdAllocator(shared.lcore_owner).reset(mp::enabled_lcores());
 }
 
 void set_up_ports(const std::vector<uint16_t>& ports, const PortPools& pools,
@@ -702,7 +695,8 @@ void set_up_ports(const std::vector<uint16_t>& ports, const PortPools& pools,
 int run_master(mp::Eal& eal, const Options& options, const CommandLine& command_line,
                std::optional<mp::Watchdog>& exit_watchdog)
 {
-    mp::require_lcores(3, "the master and at least two slaves");
+    constexpr unsigned min_lcores = 3;
+    mp::require_lcores(min_lcores, "the master and at least two slaves");
     MasterSetup setup;
     setup.options = options;
     setup.ports = mp::ports_from_mask(options.portmask);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include <rte_config.h>
 
@@ -50,11 +51,10 @@ inline Options parse_options(std::span<char* const> args)
         {"p", true}, {"q", true}, {"T", true}, {"f", false}, {"slave", true},
                                           {"standby", true}};
     Options options;
-    bool have_portmask = false;
-    for (const mp::Option& option : mp::parse_options(args, specs)) {
+    const std::vector<mp::Option> given = mp::parse_options(args, specs);
+    for (const mp::Option& option : given) {
         if (option.name == "p") {
             options.portmask = mp::parse_portmask(option.value);
-            have_portmask = true;
         } else if (option.name == "q") {
             options.ports_per_lcore =
                 mp::parse_number("q", option.value, 1U, max_rx_ports_per_lcore);
@@ -70,7 +70,7 @@ inline Options parse_options(std::span<char* const> args)
     }
     // A slave reads everything else from the master's shared memory.
     if (!options.slave && !options.standby)
-        mp::require_option(have_portmask, "p", "the hexadecimal mask of the ports to forward");
+        mp::require_option(given, "p", "the hexadecimal mask of the ports to forward");
     return options;
 }
 

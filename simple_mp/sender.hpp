@@ -81,7 +81,7 @@ public:
         case SendStatus::ring_full:
             return mp::strprintf("message not sent: ring %s stayed full for %.1f s: the other "
                                  "process is not receiving (has it exited?)",
-                                 ring_.name(), static_cast<double>(patience_.count()) / 1000.0);
+                                 ring_.name(), std::chrono::duration<double>(patience_).count());
         case SendStatus::quitting:
             return "message not sent: quitting";
         case SendStatus::no_primary:

@@ -1,19 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 // symmetric_mp: N copies of one program forward between pairs of ports, each on
 // its own RX/TX queue of every port (the first process configures the ports with
-// N queues and RSS spreads the traffic over them).
+// N queues and RSS spreads the traffic over them). This file is the start-up
+// and the run; the claims are in claims.hpp, the telemetry in telemetry.hpp.
 
 #include "app.hpp"
 
 #include <atomic>
-#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -21,12 +19,12 @@
 #include <rte_lcore.h>
 
 #include <mp/all.hpp>
-#include <mp/watchdog.hpp>
 
 #include "claims.hpp"
 #include "forward.hpp"
 #include "options.hpp"
 #include "shared_config.hpp"
+#include "telemetry.hpp"
 
 namespace symmetric_mp {
 namespace {
@@ -39,103 +37,6 @@ constexpr unsigned mbuf_cache = 256;
 // mbufs, but cannot leave the pool blocked for everyone else, as the default
 // ring driver can (a producer killed between its head and tail update).
 constexpr const char* mbuf_pool_driver = "lf_stack";
-
-// What /symmetric_mp/stats reports: the table in shared memory, the pool, our ports.
-struct TelemetrySource {
-    const SharedConfig* config = nullptr;
-    rte_mempool* pool = nullptr;
-    std::vector<uint16_t> ports;
-};
-
-int telemetry_reply(const TelemetrySource& source, rte_tel_data* data)
-{
-    const SharedConfig& config = *source.config;
-    mp::telemetry_dict(data, {{"num_procs", config.num_procs},
-                              {"portmask", config.portmask},
-                              {"mbufs_available", rte_mempool_avail_count(source.pool)},
-                              {"mbufs_in_use", rte_mempool_in_use_count(source.pool)}});
-    // Arrays indexed by proc-id: "pid" (0 = not running) and, per port,
-    // "portN_rx", "portN_tx", "portN_drop".
-    const auto add_array = [&](const char* name, auto value_of) {
-        rte_tel_data* array = rte_tel_data_alloc();
-        if (array == nullptr)
-            return;
-        rte_tel_data_start_array(array, RTE_TEL_U64_VAL);
-        for (unsigned proc = 0; proc < config.num_procs; ++proc)
-            mp::telemetry_add(array, value_of(proc));
-        rte_tel_data_add_dict_container(data, name, array, 0);
-    };
-    add_array("pid", [&](unsigned proc) {
-        return static_cast<uint64_t>(mp::pid_of(config.procs.procs[proc].live_holder()));
-    });
-    for (const uint16_t port : source.ports) {
-        const auto counter = [&](const char* what, auto member) {
-            const std::string name = mp::strprintf("port%u_%s", port, what);
-            add_array(name.c_str(), [&](unsigned proc) {
-                return (config.counters[proc].port[port].*member).get();
-            });
-        };
-        counter("rx", &PortCounters::rx);
-        counter("tx", &PortCounters::tx);
-        counter("drop", &PortCounters::drop);
-    }
-    return 0;
-}
-
-void register_stats_command(const SharedConfig& config, rte_mempool* pool,
-                            const std::vector<uint16_t>& ports)
-{
-    static TelemetrySource source; // read by the telemetry thread until exit
-    source = {&config, pool, ports};
-    mp::register_telemetry<&telemetry_reply>(
-        "/symmetric_mp/stats", source,
-        "Live counters of every symmetric_mp process: arrays indexed by proc-id (pid, portN_rx, "
-        "portN_tx, portN_drop)");
-}
-
-using Claims = mp::ProcessClaims<rte_mbuf>;
-
-// Why this process cannot have its proc-id or one of its lcore ids.
-std::string refusal(const ProcTable& table, unsigned proc_id, const mp::ClaimConflict& conflict)
-{
-    return mp::claim_refusal(
-        conflict,
-        [&](int pid) {
-            return mp::strprintf("--proc-id %u is already served by process %d, which is still "
-                                 "running: give each process its own --proc-id",
-                                 proc_id, pid);
-        },
-        [&](unsigned lcore, int pid) {
-            // The holder's proc-id is unknown only if it released it a moment ago.
-            const std::optional<unsigned> holder_proc = table.proc_of(conflict.holder);
-            const std::string who =
-                holder_proc ? mp::strprintf("proc-id %u (process %d)", *holder_proc, pid)
-                            : mp::strprintf("process %d", pid);
-            return mp::strprintf("lcore %u is already used by %s: give each process its own "
-                                 "lcore ids (-l/--lcores), they index the mbuf pool's "
-                                 "per-lcore caches",
-                                 lcore, who.c_str());
-        });
-}
-
-// Takes `proc_id` and our lcore ids in the shared table (see <mp/process_claims.hpp>),
-// or, without a table, claims nothing.
-Claims claim_proc_id(SharedConfig* config, unsigned proc_id, mp::PktmbufPool pool,
-                     std::span<const unsigned> lcores)
-{
-    if (config == nullptr)
-        return Claims::unclaimed(pool, lcores);
-    ProcTable& table = config->procs;
-    Claims claims(&table.procs[proc_id], table.lcores, lcores, pool, "mbufs",
-                  [&](const mp::ClaimConflict& c) { return refusal(table, proc_id, c); });
-    if (claims.id_taken_over())
-        mp::log(RTE_LOG_INFO, "proc-id %u was served by process %d, which has exited: resuming "
-                              "its queues",
-                proc_id, static_cast<int>(claims.previous_id_holder()));
-    for (PortCounters& counters : config->counters[proc_id].port)
-        counters.reset();
-    return claims;
-}
 
 // A queue this process will use must exist: a primary started with a smaller
 // --num-procs (the upstream one does not publish its value) configured fewer.
@@ -271,7 +172,8 @@ int run(int argc, char** argv)
                                         : attach_shared(options, ports);
     // Held until we exit, when our caches go back to the pool; our lcores must
     // have stopped by then.
-    const Claims claims = claim_proc_id(shared.config, options.proc_id, shared.pool, lcores);
+    const Claims claims = claim_proc_id(shared.config != nullptr ? &shared.config->procs : nullptr,
+                                        options.proc_id, shared.pool, lcores);
 
     // This process's counters: in shared memory for telemetry, or our own when
     // the primary published no table. Static, as the lcores' work: they are
@@ -280,8 +182,12 @@ int run(int argc, char** argv)
     PortCounters* const counters = shared.config != nullptr
                                        ? shared.config->counters[options.proc_id].port
                                        : own_counters.port;
-    if (shared.config != nullptr)
+    if (shared.config != nullptr) {
+        // Every process that serves this proc-id counts from zero.
+        for (PortCounters& port_counters : shared.config->counters[options.proc_id].port)
+            port_counters.reset();
         register_stats_command(*shared.config, shared.pool.native(), ports);
+    }
     static LcoreWork work[RTE_MAX_LCORE];
     plan_lcores(work, lcores, ports, static_cast<uint16_t>(options.proc_id), counters,
                 shared.pool.native(), claims);

@@ -38,7 +38,7 @@ struct PortCounters {
 };
 
 // One process's counters, indexed by port id, in cache lines of their own.
-struct alignas(64) ProcCounters {
+struct alignas(RTE_CACHE_LINE_SIZE) ProcCounters {
     PortCounters port[RTE_MAX_ETHPORTS];
 };
 

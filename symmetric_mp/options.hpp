@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include <mp/args.hpp>
 #include <mp/error.hpp>
@@ -36,24 +37,18 @@ inline Options parse_options(std::span<char* const> args)
     static constexpr mp::OptionSpec specs[] = {
         {"p", true}, {"num-procs", true}, {"proc-id", true}};
     Options options;
-    bool have_mask = false;
-    bool have_num_procs = false;
-    bool have_proc_id = false;
-    for (const mp::Option& opt : mp::parse_options(args, specs)) {
-        if (opt.name == "p") {
+    const std::vector<mp::Option> given = mp::parse_options(args, specs);
+    for (const mp::Option& opt : given) {
+        if (opt.name == "p")
             options.portmask = mp::parse_portmask(opt.value);
-            have_mask = true;
-        } else if (opt.name == "num-procs") {
+        else if (opt.name == "num-procs")
             options.num_procs = mp::parse_number<unsigned>(opt.name, opt.value, 1, max_procs);
-            have_num_procs = true;
-        } else {
+        else
             options.proc_id = mp::parse_number<unsigned>(opt.name, opt.value, 0, max_procs - 1);
-            have_proc_id = true;
-        }
     }
-    mp::require_option(have_mask, "p", "hexadecimal mask of the ports to use");
-    mp::require_option(have_num_procs, "num-procs", "number of symmetric_mp processes");
-    mp::require_option(have_proc_id, "proc-id", "this process's number, from 0 to num-procs - 1");
+    mp::require_option(given, "p", "hexadecimal mask of the ports to use");
+    mp::require_option(given, "num-procs", "number of symmetric_mp processes");
+    mp::require_option(given, "proc-id", "this process's number, from 0 to num-procs - 1");
     if (options.proc_id >= options.num_procs)
         throw mp::UsageError(mp::strprintf("--proc-id %u is out of range: with --num-procs %u it "
                                            "must be from 0 to %u",

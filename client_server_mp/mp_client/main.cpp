@@ -8,7 +8,6 @@
 #include <span>
 
 #include <mp/all.hpp>
-#include <mp/usage.hpp>
 
 #include "attach.hpp"
 #include "claims.hpp"

@@ -4,6 +4,7 @@
 // many clients is checked once the shared memory is attached.
 
 #include <span>
+#include <vector>
 
 #include <mp/args.hpp>
 
@@ -23,12 +24,10 @@ inline ClientOptions parse_client_options(std::span<char* const> args)
 {
     static constexpr mp::OptionSpec specs[] = {{"n", true}};
     ClientOptions options;
-    bool have_id = false;
-    for (const mp::Option& option : mp::parse_options(args, specs)) {
+    const std::vector<mp::Option> given = mp::parse_options(args, specs);
+    for (const mp::Option& option : given)
         options.client_id = mp::parse_number<unsigned>("n", option.value, 0, max_clients - 1);
-        have_id = true;
-    }
-    mp::require_option(have_id, "n", "the client id, 0 to NUM_CLIENTS-1");
+    mp::require_option(given, "n", "the client id, 0 to NUM_CLIENTS-1");
     return options;
 }
 

@@ -11,7 +11,6 @@
 #include <rte_mbuf.h>
 
 #include <mp/all.hpp>
-#include <mp/usage.hpp>
 
 #include "forwarding.hpp"
 #include "options.hpp"

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include <mp/args.hpp>
 
@@ -26,19 +27,15 @@ inline ServerOptions parse_server_options(std::span<char* const> args)
 {
     static constexpr mp::OptionSpec specs[] = {{"p", true}, {"n", true}};
     ServerOptions options;
-    bool have_mask = false;
-    bool have_clients = false;
-    for (const mp::Option& option : mp::parse_options(args, specs)) {
-        if (option.name == "p") {
+    const std::vector<mp::Option> given = mp::parse_options(args, specs);
+    for (const mp::Option& option : given) {
+        if (option.name == "p")
             options.portmask = mp::parse_portmask(option.value);
-            have_mask = true;
-        } else {
+        else
             options.num_clients = mp::parse_number<unsigned>("n", option.value, 1, max_clients);
-            have_clients = true;
-        }
     }
-    mp::require_option(have_mask, "p", "the hexadecimal mask of the ports to use");
-    mp::require_option(have_clients, "n", "the number of clients, 1 to 16");
+    mp::require_option(given, "p", "the hexadecimal mask of the ports to use");
+    mp::require_option(given, "n", "the number of clients, 1 to 16");
     return options;
 }
 

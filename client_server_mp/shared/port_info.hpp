@@ -15,7 +15,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include <rte_common.h>
@@ -31,9 +30,7 @@ inline constexpr const char* pktmbuf_pool_name = "MProc_pktmbuf_pool";
 // "MProc_Client_<id>_RX"
 inline std::string client_ring_name(unsigned client)
 {
-    char name[32];
-    std::snprintf(name, sizeof(name), "MProc_Client_%u_RX", client);
-    return name;
+    return std::string("MProc_Client_").append(std::to_string(client)).append("_RX");
 }
 
 // Packets the server read from each port, indexed by the port's position in

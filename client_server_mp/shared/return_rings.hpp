@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include <mp/counter.hpp>
@@ -44,9 +43,7 @@ inline constexpr unsigned return_batch = 256;
 // "MProc_Client_<id>_Return"
 inline std::string return_ring_name(unsigned client)
 {
-    char name[32];
-    std::snprintf(name, sizeof(name), "MProc_Client_%u_Return", client);
-    return name;
+    return std::string("MProc_Client_").append(std::to_string(client)).append("_Return");
 }
 
 // Client side: call once per loop. A client without a return ring (an

@@ -10,6 +10,7 @@
 // One-letter names are short options ("-p 3", "-p3"); longer names are long
 // options ("--num-procs=4", "--num-procs 4").
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -146,6 +147,15 @@ inline void require_option(bool given, std::string_view name, std::string_view w
     if (!given)
         throw UsageError("missing option " + option_display(name) + " (" + std::string(what) +
                          ")");
+}
+
+// The same for option `name` among the options parse_options() returned, so
+// that a program's loop over them only reads values.
+inline void require_option(std::span<const Option> given, std::string_view name,
+                           std::string_view what)
+{
+    require_option(std::ranges::any_of(given, [&](const Option& o) { return o.name == name; }),
+                   name, what);
 }
 
 } // namespace mp

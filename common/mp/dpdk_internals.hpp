@@ -250,10 +250,11 @@ inline std::vector<std::string> driver_plugin_files()
 {
     std::vector<std::string> files;
     constexpr std::string_view folder = RTE_EAL_PMD_PATH;
-    const std::size_t abi_at = folder.rfind("pmds-");
+    constexpr std::string_view abi_prefix = "pmds-";
+    const std::size_t abi_at = folder.rfind(abi_prefix);
     if (abi_at == std::string_view::npos)
         return files;
-    const std::string abi(folder.substr(abi_at + 5));
+    const std::string abi(folder.substr(abi_at + abi_prefix.size()));
     void* eal = dlopen(("librte_eal.so." + abi).c_str(), RTLD_LAZY | RTLD_NOLOAD);
     if (eal == nullptr)
         return files;

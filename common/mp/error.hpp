@@ -56,4 +56,17 @@ inline int check(int ret, const std::string& what)
     return ret;
 }
 
+// `found`, the result of a lookup by name of a shared object of kind `kind`
+// ("ring", "mempool", ...), or, when it is nullptr, the error that says where
+// the object should have come from.
+template <typename T>
+T* found_or_throw(T* found, const char* kind, const std::string& name)
+{
+    if (found == nullptr)
+        throw StartupError(strprintf("cannot find %s '%s': is the primary process running with "
+                                     "the same --file-prefix?",
+                                     kind, name.c_str()));
+    return found;
+}
+
 } // namespace mp

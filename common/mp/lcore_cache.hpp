@@ -34,6 +34,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
+#include <rte_prefetch.h>
 
 #include "claim.hpp"
 #include "dpdk_internals.hpp"
@@ -45,7 +46,7 @@ namespace mp {
 // The claim of one lcore id and its owner's cache mark (0 outside a marked
 // region, K + 1 inside one). A cache line each: the mark is written twice per
 // burst by its owner alone.
-struct alignas(64) LcoreClaim {
+struct alignas(RTE_CACHE_LINE_SIZE) LcoreClaim {
     ClaimSlot slot;
     std::atomic<uint32_t> in_mempool_put{0};
 
@@ -59,6 +60,51 @@ struct alignas(64) LcoreClaim {
 static_assert(std::is_standard_layout_v<LcoreClaim> &&
               std::is_trivially_destructible_v<LcoreClaim>);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
+
+// One lcore id's cache of a pool, for the thread running on that lcore only
+// (the same rule as DPDK's own get and put, which use it unlocked). With it a
+// process moves objects between its cache and rings of its own without going
+// through the pool's backend: client_server_mp hands the mbufs a client's TX
+// freed back to the server this way, as arrays of pointers.
+template <typename T>
+class LcoreCache {
+public:
+    LcoreCache(Mempool<T> pool, unsigned lcore) noexcept
+        : pool_(pool.native()), cache_(rte_mempool_default_cache(pool_, lcore))
+    {
+    }
+
+    // Objects in the cache (always 0 for a pool created without caches).
+    unsigned size() const noexcept { return cache_ != nullptr ? cache_->len : 0; }
+
+    // Moves the n most recently cached objects to `objs`. n <= size(): the
+    // cache alone serves them, the backend is not touched.
+    void take(T** objs, unsigned n) noexcept
+    {
+        rte_mempool_generic_get(pool_, reinterpret_cast<void**>(objs), n, cache_);
+    }
+    // Caches n objects; past the cache's flush threshold the cache goes to the
+    // backend, as with any put.
+    void give(T* const* objs, unsigned n) noexcept
+    {
+        rte_mempool_generic_put(pool_, reinterpret_cast<void* const*>(objs), n, cache_);
+    }
+
+    // Starts fetching, for writing, the objects that the gets after the next
+    // `skip` objects will return: the n below the top `skip` of the cache.
+    void prefetch_for_write(unsigned skip, unsigned n) const noexcept
+    {
+        const unsigned len = size();
+        const unsigned end = len > skip + n ? len - skip - n : 0;
+        for (unsigned i = len > skip ? len - skip : 0; i > end; --i)
+            for (unsigned off = 0; off < sizeof(T); off += RTE_CACHE_LINE_SIZE)
+                rte_prefetch0_write(static_cast<const char*>(cache_->objs[i - 1]) + off);
+    }
+
+private:
+    rte_mempool* pool_;
+    rte_mempool_cache* cache_;
+};
 
 // One lcore's cache of a pool and its owner's mark, for the thread running on
 // that lcore only (the only one that changes the cache's length while alive).

@@ -5,7 +5,6 @@
 //   auto pool = mp::Mempool<Message>::create("MSG_POOL", 1024, 32);   // primary
 //   auto pool = mp::Mempool<Message>::lookup("MSG_POOL");             // secondary
 //   auto mbufs = mp::PktmbufPool::create("SMP_MBUF_POOL", 65536, 256); // packet buffers
-//   mp::LcoreCache<rte_mbuf> cache(mbufs, rte_lcore_id());             // this lcore's cache
 
 #include <algorithm>
 #include <cstdint>
@@ -14,7 +13,6 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
-#include <rte_prefetch.h>
 
 #include "dpdk_internals.hpp"
 #include "error.hpp"
@@ -23,12 +21,10 @@
 namespace mp {
 
 template <typename T>
-class Mempool {
+class Mempool : public Handle<rte_mempool> {
 public:
     using Owner = Owned<Mempool, &rte_mempool_free>;
-
-    Mempool() = default;
-    explicit Mempool(rte_mempool* pool) noexcept : pool_(pool) {}
+    using Handle::Handle;
 
     // A pool of `count` objects of `element_size` bytes (sizeof(T) by default;
     // larger for variable-sized payloads such as simple_mp's message strings).
@@ -55,55 +51,47 @@ public:
 
     static Mempool lookup(const std::string& name)
     {
-        rte_mempool* pool = rte_mempool_lookup(name.c_str());
-        if (pool == nullptr)
-            throw StartupError(strprintf("cannot find mempool '%s': is the primary process "
-                                         "running with the same --file-prefix?",
-                                         name.c_str()));
-        return Mempool(pool);
+        return Mempool(found_or_throw(rte_mempool_lookup(name.c_str()), "mempool", name));
     }
 
     // nullptr when the pool is empty.
     T* get() noexcept
     {
         void* obj = nullptr;
-        return rte_mempool_get(pool_, &obj) == 0 ? static_cast<T*>(obj) : nullptr;
+        return rte_mempool_get(native_, &obj) == 0 ? static_cast<T*>(obj) : nullptr;
     }
     // All n or none.
     bool get_bulk(T** objs, unsigned n) noexcept
     {
-        return rte_mempool_get_bulk(pool_, reinterpret_cast<void**>(objs), n) == 0;
+        return rte_mempool_get_bulk(native_, reinterpret_cast<void**>(objs), n) == 0;
     }
-    void put(T* obj) noexcept { rte_mempool_put(pool_, obj); }
+    void put(T* obj) noexcept { rte_mempool_put(native_, obj); }
     void put_bulk(T* const* objs, unsigned n) noexcept
     {
-        rte_mempool_put_bulk(pool_, reinterpret_cast<void* const*>(objs), n);
+        rte_mempool_put_bulk(native_, reinterpret_cast<void* const*>(objs), n);
     }
 
-    unsigned size() const noexcept { return pool_->size; }
-    unsigned element_size() const noexcept { return pool_->elt_size; }
-    unsigned available() const noexcept { return rte_mempool_avail_count(pool_); }
-    unsigned in_use() const noexcept { return rte_mempool_in_use_count(pool_); }
-    const char* name() const noexcept { return pool_->name; }
+    unsigned size() const noexcept { return native_->size; }
+    unsigned element_size() const noexcept { return native_->elt_size; }
+    unsigned available() const noexcept { return rte_mempool_avail_count(native_); }
+    unsigned in_use() const noexcept { return rte_mempool_in_use_count(native_); }
+    const char* name() const noexcept { return native_->name; }
 
     // Returns to the pool whatever sits in `lcore`'s per-lcore cache. The master of
     // a crashed process calls it for the dead process's lcore id, so that the next
     // process with that id does not start from a cache it cannot trust.
     void flush_cache(unsigned lcore) noexcept
     {
-        if (rte_mempool_cache* cache = rte_mempool_default_cache(pool_, lcore))
-            rte_mempool_cache_flush(cache, pool_);
+        if (rte_mempool_cache* cache = rte_mempool_default_cache(native_, lcore))
+            rte_mempool_cache_flush(cache, native_);
     }
     // Forgets `lcore`'s cache contents without returning them (they may be stale
     // or duplicated if the owner died inside a put: see docs/common.rst).
     void discard_cache(unsigned lcore) noexcept
     {
-        if (rte_mempool_cache* cache = rte_mempool_default_cache(pool_, lcore))
+        if (rte_mempool_cache* cache = rte_mempool_default_cache(native_, lcore))
             internals::cache_forget(*cache);
     }
-
-    rte_mempool* native() const noexcept { return pool_; }
-    explicit operator bool() const noexcept { return pool_ != nullptr; }
 
 private:
     // rte_mempool_create() with the driver chosen before the pool is populated;
@@ -127,8 +115,6 @@ private:
         }
         return pool;
     }
-
-    rte_mempool* pool_ = nullptr;
 };
 
 // Packet buffers. The optional `ops_name` picks the mempool driver: "ring_mp_mc"
@@ -138,8 +124,7 @@ class PktmbufPool : public Mempool<rte_mbuf> {
 public:
     using Owner = Owned<PktmbufPool, &rte_mempool_free>;
 
-    PktmbufPool() = default;
-    explicit PktmbufPool(rte_mempool* pool) noexcept : Mempool<rte_mbuf>(pool) {}
+    using Mempool::Mempool;
 
     static Owner create(const std::string& name, unsigned count, unsigned cache_size,
                         const char* ops_name = nullptr,
@@ -165,51 +150,6 @@ public:
     {
         return rte_pktmbuf_alloc_bulk(native(), mbufs, n) == 0;
     }
-};
-
-// One lcore id's cache of a pool, for the thread running on that lcore only
-// (the same rule as DPDK's own get and put, which use it unlocked). With it a
-// process moves objects between its cache and rings of its own without going
-// through the pool's backend: client_server_mp hands the mbufs a client's TX
-// freed back to the server this way, as arrays of pointers.
-template <typename T>
-class LcoreCache {
-public:
-    LcoreCache(Mempool<T> pool, unsigned lcore) noexcept
-        : pool_(pool.native()), cache_(rte_mempool_default_cache(pool_, lcore))
-    {
-    }
-
-    // Objects in the cache (always 0 for a pool created without caches).
-    unsigned size() const noexcept { return cache_ != nullptr ? cache_->len : 0; }
-
-    // Moves the n most recently cached objects to `objs`. n <= size(): the
-    // cache alone serves them, the backend is not touched.
-    void take(T** objs, unsigned n) noexcept
-    {
-        rte_mempool_generic_get(pool_, reinterpret_cast<void**>(objs), n, cache_);
-    }
-    // Caches n objects; past the cache's flush threshold the cache goes to the
-    // backend, as with any put.
-    void give(T* const* objs, unsigned n) noexcept
-    {
-        rte_mempool_generic_put(pool_, reinterpret_cast<void* const*>(objs), n, cache_);
-    }
-
-    // Starts fetching, for writing, the objects that the gets after the next
-    // `skip` objects will return: the n below the top `skip` of the cache.
-    void prefetch_for_write(unsigned skip, unsigned n) const noexcept
-    {
-        const unsigned len = size();
-        const unsigned end = len > skip + n ? len - skip - n : 0;
-        for (unsigned i = len > skip ? len - skip : 0; i > end; --i)
-            for (unsigned off = 0; off < sizeof(T); off += RTE_CACHE_LINE_SIZE)
-                rte_prefetch0_write(static_cast<const char*>(cache_->objs[i - 1]) + off);
-    }
-
-private:
-    rte_mempool* pool_;
-    rte_mempool_cache* cache_;
 };
 
 } // namespace mp

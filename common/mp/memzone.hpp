@@ -21,7 +21,7 @@
 namespace mp {
 
 template <typename T>
-class Memzone {
+class Memzone : public Handle<const rte_memzone> {
     // The struct is shared between processes, which may be different programs
     // (ours and upstream's): it must be plain data with no destructor to run.
     static_assert(std::is_standard_layout_v<T> && std::is_trivially_destructible_v<T>,
@@ -31,9 +31,7 @@ class Memzone {
 
 public:
     using Owner = Owned<Memzone, &Memzone::release>;
-
-    Memzone() = default;
-    explicit Memzone(const rte_memzone* mz) noexcept : mz_(mz) {}
+    using Handle::Handle;
 
     static Owner reserve(const std::string& name, int socket = static_cast<int>(rte_socket_id()),
                          unsigned flags = 0)
@@ -51,12 +49,7 @@ public:
 
     static Memzone lookup(const std::string& name)
     {
-        const Memzone zone = find(name);
-        if (!zone)
-            throw StartupError(strprintf("cannot find memzone '%s': is the primary process "
-                                         "running with the same --file-prefix?",
-                                         name.c_str()));
-        return zone;
+        return Memzone(found_or_throw(find(name).native(), "memzone", name));
     }
 
     // For a memzone that only some primaries make (ours, not upstream's): an
@@ -72,15 +65,9 @@ public:
         return Memzone(mz);
     }
 
-    T* get() const noexcept { return static_cast<T*>(mz_->addr); }
+    T* get() const noexcept { return static_cast<T*>(native_->addr); }
     T& operator*() const noexcept { return *get(); }
     T* operator->() const noexcept { return get(); }
-
-    const rte_memzone* native() const noexcept { return mz_; }
-    explicit operator bool() const noexcept { return mz_ != nullptr; }
-
-private:
-    const rte_memzone* mz_ = nullptr;
 };
 
 } // namespace mp

@@ -5,11 +5,27 @@
 // A *view* (Ring<T>, Mempool<T>, Memzone<T>) is a copyable handle that only
 // borrows: it is what a secondary gets from a lookup. Owned<View, Release> is
 // what the creator (the primary) gets: the same interface, move-only, and it
-// releases the object when it goes out of scope.
+// releases the object when it goes out of scope. Every view is a Handle of its
+// DPDK object.
 
 #include <utility>
 
 namespace mp {
+
+// The DPDK object a view borrows (nullptr: none). A view derives from it and
+// adds the typed operations.
+template <typename Native>
+class Handle {
+public:
+    Handle() = default;
+    explicit Handle(Native* native) noexcept : native_(native) {}
+
+    Native* native() const noexcept { return native_; }
+    explicit operator bool() const noexcept { return native_ != nullptr; }
+
+protected:
+    Native* native_ = nullptr;
+};
 
 template <class View, auto Release>
 class Owned : public View {

@@ -18,12 +18,10 @@
 namespace mp {
 
 template <typename T>
-class Ring {
+class Ring : public Handle<rte_ring> {
 public:
     using Owner = Owned<Ring, &rte_ring_free>;
-
-    Ring() = default;
-    explicit Ring(rte_ring* ring) noexcept : ring_(ring) {}
+    using Handle::Handle;
 
     // Creates a ring of `count` slots (a power of two; it holds count - 1 objects
     // unless RING_F_EXACT_SZ is given). Throws StartupError naming the ring.
@@ -40,47 +38,38 @@ public:
     // Finds a ring some other process created. Throws StartupError naming the ring.
     static Ring lookup(const std::string& name)
     {
-        rte_ring* ring = rte_ring_lookup(name.c_str());
-        if (ring == nullptr)
-            throw StartupError(strprintf("cannot find ring '%s': is the primary process running "
-                                         "with the same --file-prefix?",
-                                         name.c_str()));
-        return Ring(ring);
+        return Ring(found_or_throw(rte_ring_lookup(name.c_str()), "ring", name));
     }
 
     // Fast path: no checks, no exceptions.
     unsigned enqueue_burst(T* const* objs, unsigned n, unsigned* free_space = nullptr) noexcept
     {
-        return rte_ring_enqueue_burst(ring_, reinterpret_cast<void* const*>(objs), n, free_space);
+        return rte_ring_enqueue_burst(native_, reinterpret_cast<void* const*>(objs), n, free_space);
     }
     unsigned enqueue_bulk(T* const* objs, unsigned n, unsigned* free_space = nullptr) noexcept
     {
-        return rte_ring_enqueue_bulk(ring_, reinterpret_cast<void* const*>(objs), n, free_space);
+        return rte_ring_enqueue_bulk(native_, reinterpret_cast<void* const*>(objs), n, free_space);
     }
-    bool enqueue(T* obj) noexcept { return rte_ring_enqueue(ring_, obj) == 0; }
+    bool enqueue(T* obj) noexcept { return rte_ring_enqueue(native_, obj) == 0; }
 
     unsigned dequeue_burst(T** objs, unsigned n, unsigned* available = nullptr) noexcept
     {
-        return rte_ring_dequeue_burst(ring_, reinterpret_cast<void**>(objs), n, available);
-    }
-    unsigned dequeue_bulk(T** objs, unsigned n, unsigned* available = nullptr) noexcept
-    {
-        return rte_ring_dequeue_bulk(ring_, reinterpret_cast<void**>(objs), n, available);
+        return rte_ring_dequeue_burst(native_, reinterpret_cast<void**>(objs), n, available);
     }
     bool dequeue(T*& obj) noexcept
     {
         void* raw = nullptr;
-        if (rte_ring_dequeue(ring_, &raw) != 0)
+        if (rte_ring_dequeue(native_, &raw) != 0)
             return false;
         obj = static_cast<T*>(raw);
         return true;
     }
 
-    unsigned count() const noexcept { return rte_ring_count(ring_); }
-    unsigned free_count() const noexcept { return rte_ring_free_count(ring_); }
-    unsigned capacity() const noexcept { return rte_ring_get_capacity(ring_); }
-    bool empty() const noexcept { return rte_ring_empty(ring_) != 0; }
-    const char* name() const noexcept { return ring_->name; }
+    unsigned count() const noexcept { return rte_ring_count(native_); }
+    unsigned free_count() const noexcept { return rte_ring_free_count(native_); }
+    unsigned capacity() const noexcept { return rte_ring_get_capacity(native_); }
+    bool empty() const noexcept { return rte_ring_empty(native_) != 0; }
+    const char* name() const noexcept { return native_->name; }
 
     // Repairs for a ring whose sole consumer or sole producer was killed in
     // the middle of a dequeue or enqueue, called by the process that replaces
@@ -94,7 +83,7 @@ public:
     // back to tail hands them to the new consumer.
     unsigned take_back_claimed_entries() noexcept
     {
-        return internals::rewind_head(ring_->cons, ring_->mask);
+        return internals::rewind_head(native_->cons, native_->mask);
     }
     // An enqueue moves prod.head past the slots it fills, copies the entries,
     // then moves prod.tail. A producer killed in between leaves head ahead of
@@ -104,14 +93,8 @@ public:
     // is lost, never handed out twice).
     unsigned forget_unpublished_entries() noexcept
     {
-        return internals::rewind_head(ring_->prod, ring_->mask);
+        return internals::rewind_head(native_->prod, native_->mask);
     }
-
-    rte_ring* native() const noexcept { return ring_; }
-    explicit operator bool() const noexcept { return ring_ != nullptr; }
-
-private:
-    rte_ring* ring_ = nullptr;
 };
 
 } // namespace mp

@@ -157,7 +157,8 @@ inline StartupLockRepair repair_startup_locks(const std::string& config_path,
     };
     // A word that live processes keep changing is theirs: after a while,
     // what has not settled is left alone.
-    const auto give_up_at = start + 8 * settle;
+    constexpr int settles_to_wait = 8;
+    const auto give_up_at = start + settles_to_wait * settle;
     while (unsettled() && std::chrono::steady_clock::now() < give_up_at) {
         std::this_thread::sleep_for(sample_every);
         const auto now = std::chrono::steady_clock::now();
@@ -234,10 +235,10 @@ private:
             if (on_quit == OnQuit::give_up && QuitFlag::raised())
                 throw StartupError("interrupted while waiting for another process's start-up");
             if (std::chrono::steady_clock::now() > deadline)
-                throw StartupError("another process of this --file-prefix has been starting for "
-                                   "too long (" +
-                                   std::to_string(limit.count() / 1000) +
-                                   " s): it is stuck or stopped; end it and try again");
+                throw StartupError(
+                    "another process of this --file-prefix has been starting for too long (" +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(limit).count()) +
+                    " s): it is stuck or stopped; end it and try again");
             std::this_thread::sleep_for(poll_every);
         }
     }

@@ -16,6 +16,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
@@ -71,7 +72,7 @@ inline void print_usage(const ProgramUsage& usage)
     std::string quiet = "--log-level=lib.eal:warning";
     std::string help = "--help";
     char* args[] = {argv0, quiet.data(), help.data(), nullptr};
-    rte_eal_init(3, args);
+    rte_eal_init(static_cast<int>(std::size(args)) - 1, args); // argv's nullptr not counted
     std::exit(EXIT_FAILURE); // EAL did not take --help as its help option
 }
 
