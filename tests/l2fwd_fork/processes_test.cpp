@@ -396,7 +396,11 @@ TEST(L2fwdFork, FloatingSlavesRecoverFromTwentyKillsWithoutLeakingMbufs)
     EXPECT_EQ(restarts, 40U) << "each death restarts the pair";
     EXPECT_EQ(stops, 20U) << "each death stops the partner, which acknowledges";
     EXPECT_TRUE(std::regex_search(log, std::regex("APP: slave \\d restarted: lcore \\d+, old pid "
-                                                  "\\d+, new pid \\d+, recovery [0-9.]+ ms")));
+                                                  "\\d+, new pid \\d+, recovery [0-9.]+ ms "
+                                                  "\\(old one ended at [0-9.]+ ms, new one "
+                                                  "from (a ready standby|a standby in its "
+                                                  "start-up for \\d+ ms|scratch) at [0-9.]+ "
+                                                  "ms, ready at [0-9.]+ ms\\)")));
 
     EXPECT_TRUE(stops_on(master, SIGINT, sigint_limit));
 }
