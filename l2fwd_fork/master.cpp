@@ -189,6 +189,12 @@ private:
         pid_t adopted = 0;      // the standby this launch gave the slave's place
         std::optional<unsigned> record; // ... and its standby record
         int32_t lcore_tag = 0;  // -f: the owner tag of its lcore id
+        // Where a recovery's time went, for its log line: when the previous
+        // process ended, when this launch came and from what, when it was ready.
+        Clock::time_point previous_end{};
+        Clock::time_point launched_at{};
+        Clock::time_point ready_at{};
+        std::string origin;
     };
 
     static int launcher_main(void* arg)
@@ -432,6 +438,12 @@ private:
         record.state.store(static_cast<uint32_t>(SlaveState::starting));
         slot.launch.arm();
         const auto standby = standbys_.take(s);
+        slot.launched_at = now;
+        slot.origin = !standby ? std::string("scratch")
+                      : standby->state == StandbyBook::State::ready
+                          ? std::string("a ready standby")
+                          : mp::strprintf("a standby in its start-up for %.0f ms",
+                                          to_ms(now - standby->started_at));
         slot.from_scratch = !standby;
         slot.adopted = standby ? standby->pid : 0;
         slot.record.reset();
@@ -473,6 +485,7 @@ private:
             if (pid <= 0 || record.ready_pid.load(std::memory_order_acquire) != pid)
                 continue;
             slots_[s]->was_ready = true;
+            slots_[s]->ready_at = now;
             const auto recovery = supervisor_.ready(s, now);
             if (slots_[s]->previous_pid == 0)
                 mp::log(RTE_LOG_INFO, "slave %u forwarding: lcore %u, pid %d, RX port(s) %s", s,
@@ -484,11 +497,19 @@ private:
 
     void report_recovery(const Supervisor::Recovery& recovery)
     {
-        for (unsigned m : recovery.members)
+        // The times in brackets count from the first death: where the
+        // recovery time went (the partner's stop, waiting for a standby).
+        for (unsigned m : recovery.members) {
+            const Slot& slot = *slots_[m];
             mp::log(RTE_LOG_INFO,
-                    "slave %u restarted: lcore %u, old pid %d, new pid %d, recovery %.1f ms", m,
-                    shared_.slaves[m].lcore.load(), slots_[m]->previous_pid,
-                    shared_.slaves[m].pid.load(), to_ms(recovery.elapsed()));
+                    "slave %u restarted: lcore %u, old pid %d, new pid %d, recovery %.1f ms "
+                    "(old one ended at %.1f ms, new one from %s at %.1f ms, ready at %.1f ms)",
+                    m, shared_.slaves[m].lcore.load(), slot.previous_pid,
+                    shared_.slaves[m].pid.load(), to_ms(recovery.elapsed()),
+                    to_ms(slot.previous_end - recovery.died_at), slot.origin.c_str(),
+                    to_ms(slot.launched_at - recovery.died_at),
+                    to_ms(slot.ready_at - recovery.died_at));
+        }
         telemetry::record_recovery(recovery.elapsed());
     }
 
@@ -522,6 +543,7 @@ private:
             if (result.pid > 0)
                 reaper_.reap(result.pid);
             const bool by_signal = killed_by_signal(result);
+            slot.previous_end = result.ended_at;
             const bool asked = supervisor_.ended(s, result.ended_at, by_signal);
             const unsigned lcore = record.lcore.load();
             // The slave's resources that do not wait for its group: its lcore

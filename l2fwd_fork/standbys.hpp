@@ -77,6 +77,7 @@ public:
         e.pid = pid;
         e.killed = false;
         e.was_ready = false;
+        e.started_at = now;
         e.deadline = now + (retired_ ? retire_limit_ : start_limit_);
         e.state = retired_ ? State::retiring : State::starting;
         return retired_;
@@ -95,28 +96,36 @@ public:
         }
     }
 
-    // The standby to replace `slave`: a ready one first, else one still
-    // starting (it is the furthest along). It leaves the book (its entry is
-    // empty, to be started again); nothing if none is there.
+    // The standby to replace `slave`: a ready one first, else the one that
+    // has been starting longest (the furthest along: the others queue behind
+    // it at the start-up gate). It leaves the book (its entry is empty, to be
+    // started again); nothing if none is there.
     struct Taken {
         unsigned k;
         pid_t pid;
         State state;
+        Clock::time_point started_at; // when it was forked (as started() was told)
     };
     std::optional<Taken> take(unsigned slave)
     {
         if (retired_)
             return std::nullopt;
-        for (State wanted : {State::ready, State::starting})
+        for (State wanted : {State::ready, State::starting}) {
+            std::optional<unsigned> best;
             for (unsigned k = 0; k < entries_.size(); ++k) {
-                Entry& e = entries_[k];
-                if (e.state != wanted || (e.slave && *e.slave != slave))
-                    continue;
-                const Taken taken{k, e.pid, e.state};
-                e.state = State::empty;
-                e.pid = 0;
-                return taken;
+                const Entry& e = entries_[k];
+                if (e.state == wanted && (!e.slave || *e.slave == slave) &&
+                    (!best || e.started_at < entries_[*best].started_at))
+                    best = k;
             }
+            if (!best)
+                continue;
+            Entry& e = entries_[*best];
+            const Taken taken{*best, e.pid, e.state, e.started_at};
+            e.state = State::empty;
+            e.pid = 0;
+            return taken;
+        }
         return std::nullopt;
     }
     // Back as it was: it could not be given the place after all.
@@ -190,6 +199,7 @@ private:
         pid_t pid = 0;
         bool killed = false;
         bool was_ready = false;
+        Clock::time_point started_at{};
         Clock::time_point deadline{};
         unsigned failed_starts = 0;
     };
@@ -201,10 +211,14 @@ private:
     bool retired_ = false;
 };
 
-// One standby for each slave without -f; with -f, enough for two recoveries
-// of the largest group in a row (kills can come faster than new standbys
-// start), any of them for any slave.
-inline constexpr unsigned floating_standby_recoveries = 2;
+// One standby for each slave without -f; with -f, enough for four recoveries
+// of the largest group in a row, any of them for any slave. Kills can come
+// faster than new standbys start: on two CPUs shared with the forwarding
+// slaves and other busy processes, a standby's start-up takes 300-600 ms. With
+// two recoveries' worth, one recovery in five of the chaos storm found no
+// standby ready and waited for one in its start-up; with four, one or two in a
+// hundred (docs/l2fwd_fork.rst).
+inline constexpr unsigned floating_standby_recoveries = 4;
 
 inline std::vector<std::optional<unsigned>> standby_plan(const std::vector<unsigned>& group,
                                                          bool floating)

@@ -396,7 +396,11 @@ TEST(L2fwdFork, FloatingSlavesRecoverFromTwentyKillsWithoutLeakingMbufs)
     EXPECT_EQ(restarts, 40U) << "each death restarts the pair";
     EXPECT_EQ(stops, 20U) << "each death stops the partner, which acknowledges";
     EXPECT_TRUE(std::regex_search(log, std::regex("APP: slave \\d restarted: lcore \\d+, old pid "
-                                                  "\\d+, new pid \\d+, recovery [0-9.]+ ms")));
+                                                  "\\d+, new pid \\d+, recovery [0-9.]+ ms "
+                                                  "\\(old one ended at [0-9.]+ ms, new one "
+                                                  "from (a ready standby|a standby in its "
+                                                  "start-up for \\d+ ms|scratch) at [0-9.]+ "
+                                                  "ms, ready at [0-9.]+ ms\\)")));
 
     EXPECT_TRUE(stops_on(master, SIGINT, sigint_limit));
 }
@@ -623,9 +627,9 @@ TEST(L2fwdFork, StandbysReplaceKilledSlavesAndStandbyKillsBlockNothing)
                       {"-p", "3", "-T", "0", "-f"}, 2);
     ASSERT_TRUE(run.ready()) << run.process.output();
     Process& master = run.process;
-    // Two recoveries of the pair: four standbys.
-    const auto standbys = wait_for_standbys(master, run.telemetry, 4);
-    ASSERT_EQ(standbys.size(), 4U) << master.output();
+    // Four recoveries of the pair: eight standbys.
+    const auto standbys = wait_for_standbys(master, run.telemetry, 8);
+    ASSERT_EQ(standbys.size(), 8U) << master.output();
     ASSERT_EQ(kill(run.slaves[0].pid, SIGKILL), 0);
     auto now = wait_for_slaves(run.telemetry, 2, [&](const std::vector<SlaveInfo>& found) {
         return found[0].pid != run.slaves[0].pid && found[1].pid != run.slaves[1].pid;
@@ -661,10 +665,10 @@ TEST(L2fwdFork, StandbysReplaceKilledSlavesAndStandbyKillsBlockNothing)
     }, 20s);
     ASSERT_EQ(now.size(), 2U) << master.output() << describe_children(master.pid());
     // Ids are claimed lowest first: a leaked id would push these up. The master
-    // has 0-2; two slaves and four standbys need 3-8.
+    // has 0-2; two slaves and eight standbys need 3-12.
     for (const SlaveInfo& slave : now)
-        EXPECT_LE(slave.lcore, 8U) << "an lcore id was leaked";
-    ASSERT_EQ(wait_for_standbys(master, run.telemetry, 4).size(), 4U) << master.output();
+        EXPECT_LE(slave.lcore, 12U) << "an lcore id was leaked";
+    ASSERT_EQ(wait_for_standbys(master, run.telemetry, 8).size(), 8U) << master.output();
     const std::string stats = run.telemetry.query("/l2fwd_fork/stats");
     EXPECT_LE(json_number(stats, "mbufs_in_use"), 128U) << stats;
 

@@ -554,13 +554,13 @@ using Book = StandbyBook;
 const Book::Clock::time_point t0{};
 } // namespace
 
-TEST(Standbys, PlanOnePerSlavePinnedTwoRecoveriesOfTheLargestGroupFloating)
+TEST(Standbys, PlanOnePerSlavePinnedFourRecoveriesOfTheLargestGroupFloating)
 {
     const auto pinned = standby_plan({0, 0, 1, 1}, false);
     ASSERT_EQ(pinned.size(), 4U);
     EXPECT_EQ(pinned[2], 2U);
     const auto floating = standby_plan({0, 0, 1, 1, 1}, true);
-    EXPECT_EQ(floating.size(), 6U);
+    EXPECT_EQ(floating.size(), 12U);
     EXPECT_TRUE(std::none_of(floating.begin(), floating.end(),
                              [](const auto& slave) { return slave.has_value(); }));
 }
@@ -585,6 +585,19 @@ TEST(Standbys, ReadyOnesAreTakenFirstAndOnlyForTheirSlave)
     book.give_back(*second);
     EXPECT_EQ(book.take(0)->pid, 100);
     EXPECT_EQ(book.to_start(), (std::vector<unsigned>{0, 2})) << "taken ones start again";
+}
+
+TEST(Standbys, OfThoseStillStartingTheOldestIsTaken)
+{
+    Book book({std::nullopt, std::nullopt, std::nullopt}, std::chrono::seconds(5), 5);
+    ASSERT_EQ(book.to_start().size(), 3U);
+    book.started(0, 100, t0 + std::chrono::milliseconds(300));
+    book.started(1, 101, t0);
+    book.started(2, 102, t0 + std::chrono::milliseconds(100));
+    EXPECT_EQ(book.take(0)->pid, 101) << "started first: the furthest along";
+    EXPECT_EQ(book.take(0)->pid, 102);
+    book.ready(0);
+    EXPECT_EQ(book.take(0)->pid, 100);
 }
 
 TEST(Standbys, OnlyFailuresOfTheirOwnStopThemBeingStarted)
