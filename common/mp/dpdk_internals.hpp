@@ -44,6 +44,9 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -51,6 +54,9 @@
 #include <atomic>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -241,11 +247,52 @@ inline bool is_secondary_runtime_file(std::string_view name, pid_t pid)
 
 // ---- EAL driver plugins ----------------------------------------------------------
 
+// The real path of entry `name` of the folder open as `dir`, whose real path
+// is `folder` (ending in '/'), links followed; "" unless that is a regular
+// file. `type` is readdir()'s d_type. A link within the folder (Debian's
+// "x.so" -> "x.so.<major>" -> "x.so.<ABI version>") costs a readlink and a
+// stat per step, where realpath() reads every component of the path.
+inline std::string regular_file_in(int dir, const std::string& folder, std::string name,
+                                   unsigned char type)
+{
+    const auto resolved = [](const std::string& path) {
+        const std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr),
+                                                               &std::free);
+        struct stat status {};
+        return real != nullptr && stat(real.get(), &status) == 0 && S_ISREG(status.st_mode)
+                   ? std::string(real.get())
+                   : std::string();
+    };
+    for (int step = 0; step < 8; ++step) {
+        struct stat status {};
+        if (type == DT_UNKNOWN && fstatat(dir, name.c_str(), &status, AT_SYMLINK_NOFOLLOW) == 0)
+            type = S_ISREG(status.st_mode) ? DT_REG : S_ISLNK(status.st_mode) ? DT_LNK : DT_DIR;
+        if (type == DT_REG)
+            return folder + name;
+        if (type != DT_LNK)
+            return {};
+        char target[PATH_MAX];
+        const ssize_t length = readlinkat(dir, name.c_str(), target, sizeof(target));
+        if (length <= 0 || static_cast<std::size_t>(length) == sizeof(target))
+            return {};
+        name.assign(target, static_cast<std::size_t>(length));
+        if (name.find('/') != std::string::npos)
+            return resolved(name.starts_with('/') ? name : folder + name);
+        type = DT_UNKNOWN;
+    }
+    return resolved(folder + name); // a long chain: realpath() follows it or finds the loop
+}
+
 // The driver plugins rte_eal_init() of a shared DPDK build loads from its
-// plugin folder (RTE_EAL_PMD_PATH, ".../pmds-<ABI version>"), in the order it
-// loads them: the files whose names end in ".so" or ".so.<ABI version>" and
-// that are regular files (links followed), in folder order. None for a build
-// with static DPDK (no librte_eal.so.<ABI version> loaded), as in EAL.
+// plugin folder (RTE_EAL_PMD_PATH, ".../pmds-<ABI version>"): the files whose
+// names end in ".so" or ".so.<ABI version>" and that are regular files (links
+// followed), in folder order, which is the order their mempool drivers get
+// their ops indexes (those of the primary's pools are in shared memory). Each
+// file once, by its real path, at its first name: EAL opens each name by its
+// real path too, and a dlopen() of a name already loaded only counts a
+// reference, where another name of a loaded file opens the file again to
+// compare it with every object loaded. None for a build with static DPDK (no
+// librte_eal.so.<ABI version> loaded), as in EAL.
 inline std::vector<std::string> driver_plugin_files()
 {
     std::vector<std::string> files;
@@ -259,18 +306,21 @@ inline std::vector<std::string> driver_plugin_files()
     if (eal == nullptr)
         return files;
     dlclose(eal);
-    DIR* dir = opendir(std::string(folder).c_str());
+    const std::unique_ptr<char, decltype(&std::free)> real_folder(
+        realpath(std::string(folder).c_str(), nullptr), &std::free);
+    DIR* dir = real_folder != nullptr ? opendir(real_folder.get()) : nullptr;
     if (dir == nullptr)
         return files;
+    const std::string in_folder = std::string(real_folder.get()) + "/";
     const std::string versioned = ".so." + abi;
+    std::set<std::string> found;
     while (const dirent* entry = readdir(dir)) {
         const std::string_view name = entry->d_name;
         if (!name.ends_with(".so") && !name.ends_with(versioned))
             continue;
-        std::string path = std::string(folder) + "/" + std::string(name);
-        struct stat status {};
-        if (stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode))
-            files.push_back(std::move(path));
+        std::string file = regular_file_in(dirfd(dir), in_folder, entry->d_name, entry->d_type);
+        if (!file.empty() && found.insert(file).second)
+            files.push_back(std::move(file));
     }
     closedir(dir);
     return files;
