@@ -17,16 +17,55 @@
 //     secondary that ran rte_pdump_init() (which then only looks the memzone
 //     up), so every process's traffic is captured.
 // Without a capture running, nothing is added to the per-packet path.
+//
+// A shared DPDK's librte_pdump is opened at run time, and only by a process
+// that serves: linked into the program, it and what it links (librte_bpf,
+// libpcap and through it libdbus, libsystemd, libgcrypt, ...: 16 shared
+// objects on Debian 12) would load at every exec, and every symbol of every
+// driver plugin EAL loads would be looked up past them, about 2 ms of a
+// secondary's start-up. A static DPDK build (meson -Dprefer_static=true)
+// links it.
+
+#include <dlfcn.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_pdump.h>
 #include <rte_version.h>
 
+#include "dpdk_internals.hpp"
 #include "eal.hpp"
 #include "log.hpp"
 
 namespace mp {
+
+// rte_pdump_init() and rte_pdump_uninit(), or nullptr when this process
+// cannot reach them (`why` then says why).
+struct PdumpCalls {
+    decltype(&rte_pdump_init) init = nullptr;
+    decltype(&rte_pdump_uninit) uninit = nullptr;
+    const char* why = nullptr;
+};
+
+inline PdumpCalls pdump_calls() noexcept
+{
+#ifdef MP_DPDK_STATIC
+    return {&rte_pdump_init, &rte_pdump_uninit};
+#else
+    // Kept open for the life of the process: its request handler may run
+    // until the process ends.
+    void* library = internals::open_dpdk_library("librte_pdump");
+    if (library == nullptr)
+        return {.why = "librte_pdump cannot be opened"};
+    PdumpCalls calls;
+    calls.init = reinterpret_cast<decltype(&rte_pdump_init)>(dlsym(library, "rte_pdump_init"));
+    calls.uninit =
+        reinterpret_cast<decltype(&rte_pdump_uninit)>(dlsym(library, "rte_pdump_uninit"));
+    if (calls.init == nullptr || calls.uninit == nullptr)
+        return {.why = "librte_pdump has no rte_pdump_init"};
+    return calls;
+#endif
+}
 
 class PacketCapture {
 public:
@@ -35,9 +74,10 @@ public:
         if (!eal.primary() && !secondaries_serve)
             return;
         // Only the capture is lost (the tools then say the enable failed).
-        if (rte_pdump_init() != 0) {
+        pdump_ = pdump_calls();
+        if (pdump_.init == nullptr || pdump_.init() != 0) {
             log(RTE_LOG_WARNING, "packet capture is not available in this process: %s",
-                rte_strerror(rte_errno));
+                pdump_.why != nullptr ? pdump_.why : rte_strerror(rte_errno));
             return;
         }
         serving_ = true;
@@ -53,7 +93,7 @@ public:
     ~PacketCapture()
     {
         if (serving_ && (!eal_.primary() || eal_.cleans_up_at_exit()))
-            rte_pdump_uninit();
+            pdump_.uninit();
     }
 
     // Whether this process adds capture callbacks when a tool asks.
@@ -63,6 +103,7 @@ public:
 
 private:
     const Eal& eal_;
+    PdumpCalls pdump_;
     bool serving_ = false;
 };
 

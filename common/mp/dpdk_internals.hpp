@@ -19,7 +19,8 @@
 //    the runtime folder (its socket, its private memseg arrays);
 //  - the memory hotplug lock: where it lies in the shared configuration, and
 //    what a reader killed while holding it leaves in it;
-//  - driver plugins: which files of the plugin folder rte_eal_init() loads.
+//  - driver plugins: which files of the plugin folder rte_eal_init() loads;
+//  - DPDK's sonames: "<library>.so.<major of the plugin folder's ABI>".
 
 #include <rte_version.h>
 
@@ -245,6 +246,39 @@ inline bool is_secondary_runtime_file(std::string_view name, pid_t pid)
     return at != std::string_view::npos && id_then_tsc(name.substr(at));
 }
 
+// ---- DPDK's shared libraries ----------------------------------------------------
+
+// The ABI version of the shared DPDK this process runs ("23.0": the plugin
+// folder is ".../pmds-23.0", the EAL librte_eal.so.23.0), or "" with a static
+// DPDK build, where no librte_eal.so.<ABI version> is loaded (EAL's
+// is_shared_build() asks the same question).
+inline std::string shared_dpdk_abi()
+{
+    constexpr std::string_view folder = RTE_EAL_PMD_PATH;
+    constexpr std::string_view abi_prefix = "pmds-";
+    const std::size_t abi_at = folder.rfind(abi_prefix);
+    if (abi_at == std::string_view::npos)
+        return {};
+    std::string abi(folder.substr(abi_at + abi_prefix.size()));
+    void* eal = dlopen(("librte_eal.so." + abi).c_str(), RTLD_LAZY | RTLD_NOLOAD);
+    if (eal == nullptr)
+        return {};
+    dlclose(eal);
+    return abi;
+}
+
+// Opens DPDK library `name` ("librte_pdump") of the shared DPDK this process
+// runs, by its soname "<name>.so.<ABI major>". nullptr if it cannot be
+// opened, and with a static DPDK, where it would bring a second EAL.
+inline void* open_dpdk_library(std::string_view name)
+{
+    const std::string abi = shared_dpdk_abi();
+    if (abi.empty())
+        return nullptr;
+    const std::string soname = std::string(name) + ".so." + abi.substr(0, abi.find('.'));
+    return dlopen(soname.c_str(), RTLD_NOW);
+}
+
 // ---- EAL driver plugins ----------------------------------------------------------
 
 // The real path of entry `name` of the folder open as `dir`, whose real path
@@ -296,18 +330,11 @@ inline std::string regular_file_in(int dir, const std::string& folder, std::stri
 inline std::vector<std::string> driver_plugin_files()
 {
     std::vector<std::string> files;
-    constexpr std::string_view folder = RTE_EAL_PMD_PATH;
-    constexpr std::string_view abi_prefix = "pmds-";
-    const std::size_t abi_at = folder.rfind(abi_prefix);
-    if (abi_at == std::string_view::npos)
+    const std::string abi = shared_dpdk_abi();
+    if (abi.empty())
         return files;
-    const std::string abi(folder.substr(abi_at + abi_prefix.size()));
-    void* eal = dlopen(("librte_eal.so." + abi).c_str(), RTLD_LAZY | RTLD_NOLOAD);
-    if (eal == nullptr)
-        return files;
-    dlclose(eal);
     const std::unique_ptr<char, decltype(&std::free)> real_folder(
-        realpath(std::string(folder).c_str(), nullptr), &std::free);
+        realpath(RTE_EAL_PMD_PATH, nullptr), &std::free);
     DIR* dir = real_folder != nullptr ? opendir(real_folder.get()) : nullptr;
     if (dir == nullptr)
         return files;

@@ -33,6 +33,17 @@ constexpr bool secondaries_serve = mp::PacketCapture::secondaries_serve;
 // lcore option): a capturing process must not use lcore 0's cache of it too.
 constexpr const char* tool_free_lcore = "2@0";
 
+// Whether process `pid` has shared object `library` ("librte_pdump") mapped.
+bool maps_library(pid_t pid, const std::string& library)
+{
+    std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+    const std::string file = "/" + library + ".so";
+    for (std::string line; std::getline(maps, line);)
+        if (line.find(file) != std::string::npos)
+            return true;
+    return false;
+}
+
 // ---- a pcapng reader, just what dumpcap writes ------------------------------
 
 enum class Direction { unknown, in, out };
@@ -243,6 +254,10 @@ TEST(Capture, SymmetricMpPacketsThatCrossedAreCaptured)
     ASSERT_TRUE(p1.expect("APP: Finished Process Init.", 60s)) << p1.output();
     ASSERT_TRUE(p1.expect_count("using queue 1 of each port", 1, 20s)) << p1.output();
     ASSERT_TRUE(has_polled(p0.pid()) && has_polled(p1.pid())) << "a process does not poll";
+    // librte_pdump (and the 16 shared objects it links) is loaded only where
+    // it serves: it would slow every secondary's start-up.
+    EXPECT_TRUE(maps_library(p0.pid(), "librte_pdump"));
+    EXPECT_EQ(maps_library(p1.pid(), "librte_pdump"), secondaries_serve);
 
     // 32 in and 32 out, per port and process that captures.
     const unsigned captured_procs = secondaries_serve ? 2 : 1;
