@@ -10,10 +10,14 @@
 
 #include <link.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -52,7 +56,7 @@ int add_loaded_object(dl_phdr_info* info, size_t, void* names)
     return 0;
 }
 
-// A secondary loads the driver plugins itself before its start-up gate
+// A secondary that waits at the start-up gate loads the driver plugins itself
 // (mp::internals::load_driver_plugins): the same files EAL's own
 // rte_eal_init() loaded here from its plugin folder. (The folder holds links:
 // compared as the files they name.)
@@ -78,6 +82,35 @@ TEST(Eal, DriverPluginsPreloadedAreThoseEalLoads)
         EXPECT_TRUE(loaded_files.contains(file)) << file << " is not one EAL loads";
     for (const auto& file : loaded_from_folder)
         EXPECT_TRUE(preloaded.contains(file)) << file << " is loaded by EAL, not preloaded";
+}
+
+std::atomic<int> g_waiting_work_runs{0};
+void count_waiting_work()
+{
+    ++g_waiting_work_runs;
+}
+
+// The plugin preload is worth its cost only to a secondary that has to wait
+// at the gate: the gate runs that work once if it is held, never if it is
+// open. (flock() locks belong to the open file, so two gates of one process
+// exclude each other as two processes' do.)
+TEST(StartupGate, RunsTheWaitingWorkOnlyWhileAnotherHoldsIt)
+{
+    using namespace std::chrono_literals;
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                      ("mp_gate_test_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    const auto give_up = mp::StartupGate::OnQuit::give_up;
+    auto holder = std::make_unique<mp::StartupGate>(dir.string(), 1s, give_up, &count_waiting_work);
+    EXPECT_EQ(g_waiting_work_runs.load(), 0) << "the gate was open";
+    std::thread waiter([&] { mp::StartupGate next(dir.string(), 10s, give_up, &count_waiting_work); });
+    for (int i = 0; i < 500 && g_waiting_work_runs.load() == 0; ++i)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(g_waiting_work_runs.load(), 1) << "the second gate did not run it while waiting";
+    holder.reset();
+    waiter.join();
+    EXPECT_EQ(g_waiting_work_runs.load(), 1);
+    std::filesystem::remove_all(dir);
 }
 
 TEST(Ring, CreateEnqueueDequeueInOrder)

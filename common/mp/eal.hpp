@@ -71,13 +71,13 @@ public:
         const Watchdog watchdog(program.c_str(), "start-up", default_startup_limit,
                                 held_lock_hint);
         // About half of a secondary's rte_eal_init() is loading every driver
-        // plugin, which touches nothing shared: done before the gate, it
-        // overlaps with other start-ups, which wait at the gate only for the
-        // shared part.
-        if (attaches(requested)) {
-            internals::load_driver_plugins();
-            gate_.emplace(runtime_dir(prefix_), std::chrono::milliseconds(startup_gate_limit));
-        }
+        // plugin, which touches nothing shared. A secondary that finds the
+        // gate held loads them while it waits, and holds the gate for the
+        // shared part only; one that finds it open does not spend the preload's
+        // extra look-ups.
+        if (attaches(requested))
+            gate_.emplace(runtime_dir(prefix_), std::chrono::milliseconds(startup_gate_limit),
+                          StartupGate::OnQuit::give_up, &internals::load_driver_plugins);
         // The application's own arguments were read before EAL (usage.hpp):
         // only those after "--".
         const std::size_t own_args = app_args_of(argc, argv).size();

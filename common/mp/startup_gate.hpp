@@ -193,14 +193,15 @@ public:
     // Waits (up to `limit`) for the gate of the primary whose runtime folder
     // is `runtime_dir`, then repairs after a predecessor that died holding it.
     // Returns without a gate if the folder does not exist: there is no
-    // primary, and rte_eal_init() will say so.
+    // primary, and rte_eal_init() will say so. `while_closed`, if given, runs
+    // once, only if the gate is held by another process, before the wait.
     StartupGate(const std::string& runtime_dir, std::chrono::milliseconds limit,
-                OnQuit on_quit = OnQuit::give_up)
+                OnQuit on_quit = OnQuit::give_up, void (*while_closed)() = nullptr)
     {
         fd_ = open((runtime_dir + "/mp_startup_gate").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd_ < 0)
             return;
-        wait_for_gate(limit, on_quit);
+        wait_for_gate(limit, on_quit, while_closed);
         dead_predecessor_ = recorded_pid();
         MP_KILL_POINT("startup_gate.taken");
         record(getpid());
@@ -224,7 +225,7 @@ public:
     const StartupLockRepair& repair() const noexcept { return repair_; }
 
 private:
-    void wait_for_gate(std::chrono::milliseconds limit, OnQuit on_quit)
+    void wait_for_gate(std::chrono::milliseconds limit, OnQuit on_quit, void (*while_closed)())
     {
         constexpr auto poll_every = std::chrono::milliseconds(2);
         const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -232,6 +233,11 @@ private:
             if (errno != EWOULDBLOCK && errno != EINTR)
                 throw StartupError(std::string("cannot take the start-up gate: ") +
                                    std::generic_category().message(errno));
+            if (while_closed != nullptr) {
+                while_closed();
+                while_closed = nullptr;
+                continue;
+            }
             if (on_quit == OnQuit::give_up && QuitFlag::raised())
                 throw StartupError("interrupted while waiting for another process's start-up");
             if (std::chrono::steady_clock::now() > deadline)
