@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "memif_peer.hpp"
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace mptest {
 
@@ -69,7 +72,22 @@ std::string MemifPeer::server_vdev(int port) const
 bool MemifPeer::command(const std::string& line)
 {
     process_.send_line(line);
-    return process_.expect("testpmd> ", 60s);
+    if (process_.expect("testpmd> ", 60s))
+        return true;
+    // testpmd did not come back to its prompt: say where each of its threads is.
+    std::fprintf(stderr, "testpmd (pid %d) did not answer '%s'; its threads:\n",
+                 static_cast<int>(process_.pid()), line.c_str());
+    const std::filesystem::path tasks = "/proc/" + std::to_string(process_.pid()) + "/task";
+    std::error_code error;
+    for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+        const auto read = [&](const char* file) {
+            std::ifstream in(task.path() / file);
+            return std::string(std::istreambuf_iterator<char>(in), {});
+        };
+        std::fprintf(stderr, "  %s stat: %s  wchan: %s\n%s", task.path().filename().c_str(),
+                     read("stat").c_str(), read("wchan").c_str(), read("stack").c_str());
+    }
+    return false;
 }
 
 } // namespace mptest
