@@ -97,6 +97,7 @@ void count_waiting_work()
 TEST(StartupGate, RunsTheWaitingWorkOnlyWhileAnotherHoldsIt)
 {
     using namespace std::chrono_literals;
+    g_waiting_work_runs = 0;
     const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                       ("mp_gate_test_" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);

@@ -55,8 +55,10 @@ inline PdumpCalls pdump_calls() noexcept
     // Kept open for the life of the process: its request handler may run
     // until the process ends.
     void* library = internals::open_dpdk_library("librte_pdump");
-    if (library == nullptr)
-        return {.why = "librte_pdump cannot be opened"};
+    if (library == nullptr) {
+        const char* error = dlerror(); // the loader's reason, naming the file
+        return {.why = error != nullptr ? error : "librte_pdump cannot be opened"};
+    }
     PdumpCalls calls;
     calls.init = reinterpret_cast<decltype(&rte_pdump_init)>(dlsym(library, "rte_pdump_init"));
     calls.uninit =
