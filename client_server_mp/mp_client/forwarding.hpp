@@ -20,7 +20,7 @@
 
 namespace client_server_mp {
 
-// Up to this many packets per ring read (the ring holds 127).
+// Up to this many packets per ring read.
 inline constexpr unsigned read_burst = 64;
 inline constexpr uint16_t tx_burst = 32;
 // Under load the TSC is read for the server check once per this many ring

@@ -39,6 +39,8 @@ struct RingSink {
 };
 
 using Distributor = RoundRobinDistributor<rte_mbuf, RingSink, read_burst>;
+static_assert(client_ring_size - 1 >= (max_clients - 1) * read_burst,
+              "a client's ring takes the buffers of every other client at once");
 using Refiller = MbufRefiller<rte_mbuf, mp::LcoreCache<rte_mbuf>>;
 
 // What the loop works with: `cache`, the main lcore's, from which RX

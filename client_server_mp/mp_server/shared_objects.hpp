@@ -27,12 +27,17 @@ namespace client_server_mp {
 // can (its producer and consumer heads stay ahead of the tails for good).
 inline constexpr const char* pool_driver = "lf_stack";
 
-// Sizes as upstream's server, so that the pool holds what every queue, ring and
-// cache can keep at once.
+// Sizes as upstream's server but for the clients' rings, and a pool that holds
+// what every queue, ring and cache can keep at once.
 inline constexpr unsigned rx_descriptors = 1024;
 inline constexpr unsigned tx_descriptors = 1024;
-inline constexpr unsigned client_ring_size = 128;
 inline constexpr unsigned mbuf_cache_size = 512;
+// Dealing one packet to each client in turn fills every client's buffer within
+// the same few packets. With the clients sharing a CPU, all but the running one
+// refuse theirs, and the running one's ring receives them all at once: 32
+// packets per client. Upstream's 128 slots drop most of that, and the ring
+// runs empty before the next round. 512 slots take the buffers of 15 clients.
+inline constexpr unsigned client_ring_size = 512;
 
 inline unsigned pool_size(unsigned ports, unsigned clients)
 {
