@@ -60,8 +60,7 @@ def parse_args(argv):
     ap.add_argument("--quick", action="store_true", help="one round with short windows (< 2 minutes)")
     ap.add_argument("--scale", action="store_true",
                     help="the test plan's scale instead of the default set: symmetric_mp with 1, 2, 4, "
-                         "8 processes, client_server_mp with 1, 2, 4, 8 clients, start-up times "
-                         "(default 3 rounds)")
+                         "8 processes, client_server_mp with 1, 2, 4, 8 clients, start-up times")
     ap.add_argument("--only", help="comma-separated benchmarks: " + ", ".join(all_benchmarks()))
     ap.add_argument("--no-build", action="store_true", help="do not run ninja first")
     ap.add_argument("--update-docs", action="store_true",
@@ -71,7 +70,7 @@ def parse_args(argv):
                          "from their results.json")
     a = ap.parse_args(argv)
     quick = a.quick
-    a.rounds = a.rounds or (1 if quick else 3 if a.scale else 5)
+    a.rounds = a.rounds or (1 if quick else 5)
     a.duration = a.duration or (2.0 if quick else 4.0)
     a.warmup = a.warmup if a.warmup is not None else (0.5 if quick else 1.0)
     a.messages = a.messages or (100 if quick else 400)
@@ -116,7 +115,8 @@ def machine_info(tsc):
         "compiler": cmd("c++", "--version").split("\n")[0],
         "tsc_hz": tsc[0],
         "tsc_source": tsc[1],
-        "commit": cmd("git", "-C", TOP, "rev-parse", "--short", "HEAD"),
+        # scripts/debian-root.sh names it: its roots have no git.
+        "commit": os.environ.get("MP_GIT_COMMIT") or cmd("git", "-C", TOP, "rev-parse", "--short", "HEAD"),
         "load_before": os.getloadavg()[0],
         "perf_cycles": perf_cycles_available(),
     }

@@ -125,8 +125,10 @@ say "Debian $release root: DPDK $(sed -n 2p "$stamp"), $(chroot "$root" g++ --ve
 mount_into "$root"
 [ $# -gt 0 ] || set -- bash -l
 status=0
+# The root has no git: the checkout's commit goes in by name (run reports).
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || true)
 chroot "$root" env -i HOME=/root TERM="${TERM:-dumb}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LANG=C.UTF-8 CI="${CI:-}" BUILD_DIR="${BUILD_DIR:-$top/build-$release}" \
-    MESON_ARGS="${MESON_ARGS:-}" MP_SANITIZE="${MP_SANITIZE:-1}" \
+    MESON_ARGS="${MESON_ARGS:-}" MP_SANITIZE="${MP_SANITIZE:-1}" MP_GIT_COMMIT="$commit" \
     bash -c 'cd "$1" && shift && exec "$@"' bash "$top" "$@" || status=$?
 exit "$status"
