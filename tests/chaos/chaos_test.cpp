@@ -134,14 +134,21 @@ void kill_again_and_again(Figures& figures, const std::vector<std::string>& vict
     }
 }
 
-// Starts a fresh process of `victim`; its counter must move within 5 s.
+// Starts a fresh process of `victim`; its counter must move within 5 s. The
+// counter may be one the fresh process sets to zero before it counts (as
+// symmetric_mp's per proc-id counters): then it works once the counter is
+// neither the dead one's last value nor zero. Waiting for it to pass the dead
+// one's value would time how long the last victim had lived.
 std::unique_ptr<Process> start_fresh(Figures& figures, const std::vector<std::string>& victim,
                                      const std::function<unsigned long long()>& counter)
 {
+    const auto before = counter();
     const auto started = Clock::now();
     auto fresh = std::make_unique<Process>(victim);
-    const auto before = counter();
-    EXPECT_TRUE(poll_until(fresh_process_limit, [&] { return counter() > before; }, 10ms))
+    EXPECT_TRUE(poll_until(fresh_process_limit, [&] {
+        const auto now = counter();
+        return now != before && now != 0;
+    }, 10ms))
         << "a fresh process is not working: " << fresh->output();
     figures.recovery_ms.push_back(milliseconds_since(started));
     return fresh;
