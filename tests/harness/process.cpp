@@ -334,6 +334,12 @@ std::string Process::errors() const
     return errors_;
 }
 
+std::string Process::standard_output() const
+{
+    std::lock_guard lock(mutex_);
+    return standard_output_;
+}
+
 void Process::write(std::string_view data)
 {
     while (!data.empty()) {

@@ -105,6 +105,7 @@ public:
 
     std::string output() const; // stdout and stderr, as they arrived
     std::string errors() const; // stderr alone (Io::pipe only)
+    std::string standard_output() const; // stdout alone (Io::pipe only)
 
     void write(std::string_view data);
     void send_line(std::string_view line) { write(std::string(line) + "\n"); }

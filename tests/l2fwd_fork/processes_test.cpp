@@ -573,16 +573,21 @@ TEST(L2fwdFork, CtrlCStopsEverySlaveAndPrintsBalancedStatistics)
                         ", exited with code 0 (STOP acknowledged)"),
               std::string::npos)
         << tail;
+    // The last statistics, from stdout alone: read apart from stderr (the log
+    // lines), so that no log line lands inside them.
+    const std::string out = master.standard_output();
+    const auto last_at = out.rfind("Port statistics");
+    ASSERT_NE(last_at, std::string::npos) << out;
+    const std::string last = out.substr(last_at);
     // Every slave sent out what it had buffered: sent + dropped == received.
-    const auto sent = last_number_after(tail, "Total packets sent:");
-    const auto received = last_number_after(tail, "Total packets received:");
-    const auto dropped = last_number_after(tail, "Total packets dropped:");
-    ASSERT_TRUE(sent && received && dropped) << tail;
+    const auto sent = last_number_after(last, "Total packets sent:");
+    const auto received = last_number_after(last, "Total packets received:");
+    const auto dropped = last_number_after(last, "Total packets dropped:");
+    ASSERT_TRUE(sent && received && dropped) << last;
     EXPECT_GT(*received, 0U);
     EXPECT_EQ(*sent + *dropped, *received);
     // And port by port: what came in on p went out on its pair p^1, or was
     // dropped there.
-    const std::string last = tail.substr(tail.rfind("Port statistics"));
     std::map<unsigned, std::array<unsigned long long, 3>> ports; // sent, received, dropped
     static const std::regex port_block("Statistics for port (\\d+) -+\\nPackets sent: +(\\d+)\\n"
                                        "Packets received: +(\\d+)\\nPackets dropped: +(\\d+)");
