@@ -292,6 +292,17 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual(next(r for r in report.summarize(slower)
                               if r["benchmark"] == "startup_mp_client")["verdict"], "misses")
 
+    def test_start_up_ratio_pairs_the_starts_taken_in_turns(self):
+        # Ours is faster in two pairs of three, but its median (30) is over
+        # upstream's (12): the table must show the paired median, 10/11.
+        pairs = ((10.0, 11.0), (30.0, 12.0), (31.0, 40.0))
+        runs = [run("startup_mp_client", v, i, startup_ms=ms)
+                for i, pair in enumerate(pairs, 1) for v, ms in zip(("ours", "upstream"), pair)]
+        (start,) = report.startup_rows(runs, report.summarize(runs))
+        self.assertEqual((start["ours"], start["upstream"]), (30.0, 12.0))
+        self.assertAlmostEqual(start["ratio"], 10.0 / 11.0)
+        self.assertEqual(start["verdict"], "holds")
+
     def test_scale_block_of_one_release_is_replaced(self):
         info = {"date": "2031-02-03 04:05 UTC", "host_cpu": "c", "cpus": 2, "os": "o", "dpdk": "24.11.3",
                 "kernel": "k", "tsc_hz": 2e9, "commit": "abc", "rounds": 2, "duration_s": 4, "load_before": 0.1, "load_after": 0.2,
